@@ -1,0 +1,16 @@
+//! kefu domain core: the rules of customer service as pure functions over plain types.
+//!
+//! Nothing in this crate performs I/O or awaits. Storage and the server call into it; it never calls out.
+
+pub mod audit;
+pub mod authz;
+pub mod calendar;
+pub mod error;
+pub mod org;
+pub mod pii;
+pub mod security;
+pub mod text;
+pub mod ticket;
+pub mod time;
+
+pub use error::{DomainError, ErrorCode};

@@ -1,0 +1,67 @@
+//! Notifications (通知): what someone must act on — tickets assigned or transferred to them or their
+//! team, escalations to their tier, department tasks for their department.
+
+use super::ListParams;
+use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::gate::{perm, Gate};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use kefu_core::authz::{Action, Scope};
+use kefu_core::ticket::tiers_handled;
+use kefu_store::{Notification, Page, Recipient};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+async fn recipient(state: &AppState, g: &Gate<perm::SelfService>) -> ApiResult<Recipient> {
+    let u = state
+        .store
+        .get_user(&Scope::operator(Action::UserRead), g.principal.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the account no longer exists"))?;
+    Ok(Recipient {
+        user_id: u.id,
+        merchant_id: u.merchant_id,
+        team_id: u.team_id,
+        department_id: u.department_id,
+        tiers: tiers_handled(g.principal.role).iter().map(|t| t.as_str().to_string()).collect(),
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    /// Only unread ones.
+    #[serde(default)]
+    pub unread: bool,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// My notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "tickets", params(NotificationQuery),
+    responses((status = 200, body = Page<Notification>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    g: Gate<perm::SelfService>,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> ApiResult<Json<Page<Notification>>> {
+    let page = ListParams { cursor: q.cursor, limit: q.limit }.page()?;
+    let who = recipient(&state, &g).await?;
+    Ok(Json(state.store.list_notifications(&who, q.unread, page).await?))
+}
+
+/// Mark one of my notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn read(
+    State(state): State<AppState>,
+    g: Gate<perm::SelfService>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let who = recipient(&state, &g).await?;
+    state.store.mark_notification_read(&who, id, g.ctx.now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,774 @@
+//! The permission matrix: every endpoint of the OpenAPI document × every role × own and foreign merchant.
+//!
+//! The expected answer comes from the rule table below, written independently of the server's code:
+//! a role without the permission gets 403, a merchant's staff reaching another merchant's object gets 404
+//! (no existence leak), everything else is allowed. An endpoint without a rule here fails the test, so a
+//! new endpoint cannot ship without a decision about who may call it.
+
+use crate::both_backends;
+use crate::common::{Backend, TestApp, PASSWORD};
+use kefu_core::authz::{Action, Scope};
+use kefu_core::org::{Role, TeamOwner};
+use kefu_store::{
+    AuditCtx, NewApiToken, NewCustomer, NewDepartment, NewMerchant, NewSavedView, NewTeam, TicketFilter,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Obj {
+    Merchant,
+    Team,
+    User,
+    Token,
+    Customer,
+    Ticket,
+    Attachment,
+    /// A shared view, created fresh for each call (deleting it is the call).
+    View,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// Anyone may call it (login).
+    Public,
+    /// Acts on the caller's own account.
+    Own,
+    /// Ends the caller's session: called with a throwaway login.
+    Logout,
+    /// A list: never shows another merchant's objects to a merchant's staff.
+    List(Option<Obj>),
+    /// A create whose body may name a merchant: the foreign variant names merchant B.
+    Create,
+    /// A platform-wide setting.
+    Platform,
+    /// One object of merchant A (own) or merchant B (foreign).
+    Item(Obj),
+    /// Acts on a list of tickets: foreign tickets are reported per ticket as not found.
+    Bulk,
+}
+
+struct Rule {
+    method: &'static str,
+    path: &'static str,
+    permission: &'static str,
+    kind: Kind,
+}
+
+const RULES: &[Rule] = &[
+    Rule { method: "post", path: "/api/v1/auth/login", permission: "", kind: Kind::Public },
+    Rule { method: "post", path: "/api/v1/auth/logout", permission: "self_service", kind: Kind::Logout },
+    Rule { method: "get", path: "/api/v1/notifications", permission: "self_service", kind: Kind::Own },
+    // Marking read: someone else's notification id is simply not found.
+    Rule {
+        method: "post",
+        path: "/api/v1/notifications/{id}/read",
+        permission: "self_service",
+        kind: Kind::Own,
+    },
+    Rule { method: "get", path: "/api/v1/me", permission: "self_service", kind: Kind::Own },
+    Rule { method: "post", path: "/api/v1/me/password", permission: "self_service", kind: Kind::Own },
+    Rule { method: "post", path: "/api/v1/me/totp/enroll", permission: "self_service", kind: Kind::Own },
+    Rule { method: "post", path: "/api/v1/me/totp/confirm", permission: "self_service", kind: Kind::Own },
+    Rule { method: "delete", path: "/api/v1/me/totp", permission: "self_service", kind: Kind::Own },
+    Rule {
+        method: "get",
+        path: "/api/v1/merchants",
+        permission: "merchant.read",
+        kind: Kind::List(Some(Obj::Merchant)),
+    },
+    Rule { method: "post", path: "/api/v1/merchants", permission: "merchant.manage", kind: Kind::Platform },
+    Rule {
+        method: "get",
+        path: "/api/v1/merchants/{id}",
+        permission: "merchant.read",
+        kind: Kind::Item(Obj::Merchant),
+    },
+    Rule {
+        method: "patch",
+        path: "/api/v1/merchants/{id}",
+        permission: "merchant.manage",
+        kind: Kind::Item(Obj::Merchant),
+    },
+    Rule { method: "get", path: "/api/v1/teams", permission: "team.read", kind: Kind::List(Some(Obj::Team)) },
+    Rule { method: "post", path: "/api/v1/teams", permission: "team.manage", kind: Kind::Create },
+    Rule { method: "get", path: "/api/v1/teams/{id}", permission: "team.read", kind: Kind::Item(Obj::Team) },
+    Rule {
+        method: "get",
+        path: "/api/v1/departments",
+        permission: "department.read",
+        kind: Kind::List(None),
+    },
+    Rule { method: "post", path: "/api/v1/departments", permission: "department.manage", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/settings/security",
+        permission: "security.manage",
+        kind: Kind::Platform,
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/settings/security",
+        permission: "security.manage",
+        kind: Kind::Platform,
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/settings/retention",
+        permission: "security.manage",
+        kind: Kind::Platform,
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/settings/retention",
+        permission: "security.manage",
+        kind: Kind::Platform,
+    },
+    Rule { method: "get", path: "/api/v1/users", permission: "user.read", kind: Kind::List(Some(Obj::User)) },
+    Rule { method: "post", path: "/api/v1/users", permission: "user.manage", kind: Kind::Create },
+    Rule { method: "get", path: "/api/v1/users/{id}", permission: "user.read", kind: Kind::Item(Obj::User) },
+    Rule {
+        method: "patch",
+        path: "/api/v1/users/{id}",
+        permission: "user.manage",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/users/{id}/unlock",
+        permission: "user.manage",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/users/{id}/password",
+        permission: "user.manage",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "delete",
+        path: "/api/v1/users/{id}/totp",
+        permission: "user.manage",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/api-tokens",
+        permission: "token.manage",
+        kind: Kind::List(Some(Obj::Token)),
+    },
+    Rule { method: "post", path: "/api/v1/api-tokens", permission: "token.manage", kind: Kind::Create },
+    Rule {
+        method: "delete",
+        path: "/api/v1/api-tokens/{id}",
+        permission: "token.manage",
+        kind: Kind::Item(Obj::Token),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/customers",
+        permission: "customer.read",
+        kind: Kind::List(Some(Obj::Customer)),
+    },
+    Rule {
+        method: "patch",
+        path: "/api/v1/customers/{id}",
+        permission: "customer.manage",
+        kind: Kind::Item(Obj::Customer),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/customers/{id}/reveal",
+        permission: "customer.reveal",
+        kind: Kind::Item(Obj::Customer),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/customers/{id}/merge",
+        permission: "customer.manage",
+        kind: Kind::Item(Obj::Customer),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/customers/{id}/tickets",
+        permission: "customer.read",
+        kind: Kind::Item(Obj::Customer),
+    },
+    Rule { method: "post", path: "/api/v1/customers", permission: "customer.manage", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/customers/{id}",
+        permission: "customer.read",
+        kind: Kind::Item(Obj::Customer),
+    },
+    Rule { method: "get", path: "/api/v1/audit", permission: "audit.read", kind: Kind::List(None) },
+    Rule {
+        method: "get",
+        path: "/api/v1/tickets",
+        permission: "ticket.read",
+        kind: Kind::List(Some(Obj::Ticket)),
+    },
+    Rule { method: "post", path: "/api/v1/tickets", permission: "ticket.work", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/tickets/{id}",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "patch",
+        path: "/api/v1/tickets/{id}",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/tickets/{id}/events",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/replies",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/notes",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/customer-replies",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/take",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/assign",
+        permission: "ticket.supervise",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/transfer",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/escalate",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/status",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/department-tasks",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    // Answering needs ticket.work, and then (on a ticket one may see) membership of the department or
+    // supervision; the matrix's staff belong to no department.
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/department-tasks/{task_no}/answer",
+        permission: "ticket.work>ticket.supervise",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/merge",
+        permission: "ticket.supervise",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/links",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/split",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/follow-up",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/attachments",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule { method: "post", path: "/api/v1/tickets/bulk", permission: "ticket.supervise", kind: Kind::Bulk },
+    Rule {
+        method: "get",
+        path: "/api/v1/attachments/{id}",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Attachment),
+    },
+    Rule { method: "get", path: "/api/v1/categories", permission: "ticket.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/categories", permission: "ticket.supervise", kind: Kind::Create },
+    Rule { method: "get", path: "/api/v1/views", permission: "ticket.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/views", permission: "ticket.read", kind: Kind::Own },
+    // Any reader may delete their own views; shared ones (the fixture) need supervision, asked after scope.
+    Rule {
+        method: "delete",
+        path: "/api/v1/views/{id}",
+        permission: "ticket.read>ticket.supervise",
+        kind: Kind::Item(Obj::View),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/department-tasks",
+        permission: "ticket.read",
+        kind: Kind::List(None),
+    },
+];
+
+/// Which roles hold each permission: the product's decision, restated here independently of the code.
+fn role_has(permission: &str, role: Role) -> bool {
+    use Role::*;
+    match permission {
+        "self_service" | "merchant.read" | "team.read" | "department.read" | "user.read"
+        | "customer.read" => true,
+        "customer.manage" | "ticket.work" => !matches!(role, QaInspector | Trainer),
+        "ticket.read" => true,
+        "ticket.supervise" => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
+        "customer.reveal" => {
+            matches!(role, SeniorAgent | Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin)
+        }
+        "team.manage" | "department.manage" | "user.manage" | "token.manage" => {
+            matches!(role, MerchantAdmin | PlatformAdmin)
+        }
+        "audit.read" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        "merchant.manage" | "security.manage" => role == PlatformAdmin,
+        other => panic!("no role table entry for permission '{other}'"),
+    }
+}
+
+struct Fixture {
+    merchant: [i64; 2],
+    team: [i64; 2],
+    user: [i64; 2],
+    token: [i64; 2],
+    customer: [i64; 2],
+    ticket: [i64; 2],
+    ticket2: [i64; 2],
+    message: [i64; 2],
+    attachment: [i64; 2],
+    customer2: [i64; 2],
+    department: i64,
+}
+
+impl Fixture {
+    fn id(&self, obj: Obj, foreign: bool) -> i64 {
+        let i = usize::from(foreign);
+        match obj {
+            Obj::Merchant => self.merchant[i],
+            Obj::Team => self.team[i],
+            Obj::User => self.user[i],
+            Obj::Token => self.token[i],
+            Obj::Customer => self.customer[i],
+            Obj::Ticket => self.ticket[i],
+            Obj::Attachment => self.attachment[i],
+            Obj::View => unreachable!("views are made per call"),
+        }
+    }
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let ctx = AuditCtx::operator("matrix", kefu_server::auth::now());
+    let s = &app.store;
+    let mut f = Fixture {
+        merchant: [0; 2],
+        team: [0; 2],
+        user: [0; 2],
+        token: [0; 2],
+        customer: [0; 2],
+        ticket: [0; 2],
+        ticket2: [0; 2],
+        message: [0; 2],
+        attachment: [0; 2],
+        customer2: [0; 2],
+        department: 0,
+    };
+    f.department = s
+        .create_department(
+            &Scope::operator(Action::DepartmentManage),
+            &ctx,
+            NewDepartment { merchant_id: None, code: "logistics".into(), name: "物流部".into() },
+        )
+        .await
+        .unwrap()
+        .id;
+    app.user("fixture.admin", Role::PlatformAdmin, None).await;
+    let admin = app.login("fixture.admin").await;
+    for (i, code) in ["shop-a", "shop-b"].iter().enumerate() {
+        let m = s
+            .create_merchant(
+                &Scope::operator(Action::MerchantManage),
+                &ctx,
+                NewMerchant { code: code.to_string(), name: code.to_string() },
+            )
+            .await
+            .unwrap();
+        f.merchant[i] = m.id;
+        f.team[i] = s
+            .create_team(
+                &Scope::operator(Action::TeamManage),
+                &ctx,
+                NewTeam {
+                    merchant_id: Some(m.id),
+                    owner: TeamOwner::Merchant,
+                    vendor: None,
+                    name: format!("team-{code}"),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        f.user[i] = app.user(&format!("victim.{code}"), Role::Agent, Some(m.id)).await;
+        f.token[i] = s
+            .create_api_token(
+                &Scope::operator(Action::TokenManage),
+                &ctx,
+                NewApiToken {
+                    name: format!("token-{code}"),
+                    user_id: f.user[i],
+                    role: Role::Agent,
+                    merchant_id: Some(m.id),
+                    token_hash: format!("fingerprint-{code}"),
+                    expires_at: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        f.customer[i] = s
+            .create_customer(
+                &Scope::operator(Action::CustomerManage),
+                &ctx,
+                NewCustomer {
+                    merchant_id: Some(m.id),
+                    display_name: "客户".into(),
+                    member_tier: "gold".into(),
+                    vip: false,
+                    contact: kefu_store::Contact { phone: Some("13812345678".into()), ..Default::default() },
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        f.customer2[i] = s
+            .create_customer(
+                &Scope::operator(Action::CustomerManage),
+                &ctx,
+                NewCustomer {
+                    merchant_id: Some(m.id),
+                    display_name: "另一位客户".into(),
+                    member_tier: "regular".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        for slot in 0..2 {
+            let (st, t) = app
+                .post("/api/v1/tickets", &admin, json!({"merchant_id": m.id, "customer_id": f.customer[i], "channel": "web", "subject": "矩阵测试", "body": "第一条消息"}))
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{t}");
+            let id = t["id"].as_i64().unwrap();
+            if slot == 0 {
+                f.ticket[i] = id;
+            } else {
+                f.ticket2[i] = id;
+            }
+        }
+        let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
+        f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
+        let (st, t) = app
+            .post(
+                &format!("/api/v1/tickets/{}/department-tasks", f.ticket[i]),
+                &admin,
+                json!({"department_id": f.department, "request": "核实", "due_at": "2030-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{t}");
+        let r = app
+            .client
+            .post(format!("{}/api/v1/tickets/{}/attachments?file_name=a.txt", app.base, f.ticket[i]))
+            .bearer_auth(&admin)
+            .body("附件内容")
+            .send()
+            .await
+            .unwrap();
+        let a: Value = r.json().await.unwrap();
+        f.attachment[i] = a["id"].as_i64().unwrap_or_else(|| panic!("{a}"));
+    }
+    f
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_caller: bool) -> Option<Value> {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut b = match (rule.method, rule.path) {
+        ("post", "/api/v1/tickets") => {
+            json!({"channel": "web", "subject": format!("工单{n}"), "body": "咨询"})
+        }
+        ("patch", "/api/v1/tickets/{id}") => {
+            json!({"priority": if n.is_multiple_of(2) { "high" } else { "low" }})
+        }
+        ("post", "/api/v1/tickets/{id}/replies")
+        | ("post", "/api/v1/tickets/{id}/notes")
+        | ("post", "/api/v1/tickets/{id}/customer-replies")
+        | ("post", "/api/v1/tickets/{id}/follow-up") => json!({"body": format!("消息{n}")}),
+        ("post", "/api/v1/tickets/{id}/take") => json!({}),
+        ("post", "/api/v1/tickets/{id}/assign") => json!({"team_id": f.team[0]}),
+        ("post", "/api/v1/tickets/{id}/transfer") => json!({"team_id": f.team[0], "reason": "转给售后组"}),
+        ("post", "/api/v1/tickets/{id}/escalate") => json!({"tier": "l2", "reason": "需要主管"}),
+        ("post", "/api/v1/tickets/{id}/status") => json!({"status": "pending_customer"}),
+        ("post", "/api/v1/tickets/{id}/department-tasks") => {
+            json!({"department_id": f.department, "request": "请核实", "due_at": "2030-01-01T00:00:00Z"})
+        }
+        ("post", "/api/v1/tickets/{id}/department-tasks/{task_no}/answer") => json!({"answer": "已核实"}),
+        ("post", "/api/v1/tickets/{id}/merge") => json!({"into_ticket_id": f.ticket2[0]}),
+        ("post", "/api/v1/tickets/{id}/links") => json!({"ticket_id": f.ticket2[0]}),
+        ("post", "/api/v1/tickets/{id}/split") => json!({"message_id": f.message[0]}),
+        ("post", "/api/v1/tickets/{id}/attachments") => json!("附件"),
+        ("post", "/api/v1/tickets/bulk") => {
+            let target = if foreign_merchant.is_some() { f.ticket2[1] } else { f.ticket2[0] };
+            return Some(json!({"ticket_ids": [target], "action": "tag", "add": ["批量"]}));
+        }
+        ("post", "/api/v1/categories") => json!({"code": format!("c-{n}"), "name": format!("分类{n}")}),
+        ("post", "/api/v1/views") => json!({"name": format!("视图{n}"), "filters": {"status": ["open"]}}),
+        ("post", "/api/v1/me/password") => {
+            json!({"current_password": "not-my-password", "new_password": "Whatever-2026"})
+        }
+        ("post", "/api/v1/me/totp/enroll")
+        | ("post", "/api/v1/auth/logout")
+        | ("post", "/api/v1/users/{id}/unlock") => json!({}),
+        ("post", "/api/v1/me/totp/confirm") | ("delete", "/api/v1/me/totp") => json!({"code": "000000"}),
+        ("post", "/api/v1/merchants") => json!({"code": format!("m-{n}"), "name": format!("商家{n}")}),
+        ("patch", "/api/v1/merchants/{id}") => json!({"name": format!("改名{n}")}),
+        ("post", "/api/v1/teams") => {
+            let owner = if platform_caller && foreign_merchant.is_none() { "platform" } else { "merchant" };
+            json!({"name": format!("组{n}"), "owner": owner})
+        }
+        ("post", "/api/v1/departments") => json!({"code": format!("d-{n}"), "name": format!("部门{n}")}),
+        ("put", "/api/v1/settings/security") => json!({"mandatory_totp_roles": []}),
+        ("put", "/api/v1/settings/retention") => json!({"default": {"years": 3, "action": "archive"}}),
+        ("post", "/api/v1/users") => {
+            json!({"username": format!("new.{n}"), "display_name": "新人", "password": PASSWORD, "role": "agent"})
+        }
+        ("patch", "/api/v1/users/{id}") => json!({"display_name": format!("改名{n}")}),
+        ("post", "/api/v1/users/{id}/password") => json!({"password": "Reset-Pass-2026"}),
+        ("post", "/api/v1/api-tokens") => json!({"name": format!("令牌{n}"), "role": "agent"}),
+        ("post", "/api/v1/customers") => json!({"display_name": format!("客户{n}"), "phone": "13812345678"}),
+        ("patch", "/api/v1/customers/{id}") => json!({"notes": format!("备注{n}")}),
+        ("post", "/api/v1/customers/{id}/reveal") => json!({"field": "phone", "reason": "回拨客户"}),
+        // Merging the fixture into a fresh customer of merchant A: a second merge of the same one is a conflict.
+        ("post", "/api/v1/customers/{id}/merge") => json!({"into_customer_id": f.customer2[0]}),
+        _ => return None,
+    };
+    if let Some(m) = foreign_merchant {
+        b["merchant_id"] = json!(m);
+    }
+    Some(b)
+}
+
+fn allowed(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 200 | 201 | 204 | 409 | 422)
+}
+
+async fn matrix(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let doc = kefu_server::openapi();
+
+    // Every documented operation has a rule, and every rule a documented operation.
+    let mut ops = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let item = serde_json::to_value(item).unwrap();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                let rule = RULES.iter().find(|r| r.method == method && r.path == path.as_str());
+                let rule = rule.unwrap_or_else(|| {
+                    panic!(
+                        "{} {path} has no rule in the permission matrix (tests/api/matrix.rs)",
+                        method.to_uppercase()
+                    )
+                });
+                ops.push(rule);
+            }
+        }
+    }
+    assert_eq!(ops.len(), RULES.len(), "the matrix lists an endpoint the API does not have");
+
+    // Principals: every role on the platform, every merchant role in merchant A.
+    let mut principals = Vec::new();
+    for role in Role::ALL {
+        if role != Role::MerchantAdmin {
+            let name = format!("p.{}", role.as_str());
+            app.user(&name, role, None).await;
+            principals.push((name.clone(), role, None, app.login(&name).await));
+        }
+        if role != Role::PlatformAdmin {
+            let name = format!("a.{}", role.as_str());
+            app.user(&name, role, Some(f.merchant[0])).await;
+            principals.push((name.clone(), role, Some(f.merchant[0]), app.login(&name).await));
+        }
+    }
+
+    let mut checked = 0;
+    for rule in &ops {
+        let method = Method::from_bytes(rule.method.to_uppercase().as_bytes()).unwrap();
+        if rule.kind != Kind::Public {
+            // Without credentials: 401, whatever the endpoint.
+            let (s, body) = app
+                .call(
+                    method.clone(),
+                    &rule.path.replace("{id}", "1").replace("{task_no}", "1"),
+                    None,
+                    body_for(rule, &f, None, false),
+                )
+                .await;
+            assert_eq!(
+                s,
+                StatusCode::UNAUTHORIZED,
+                "{} {} without credentials: {body}",
+                rule.method,
+                rule.path
+            );
+        }
+        for (name, role, merchant, token) in &principals {
+            let is_platform = merchant.is_none();
+            // "base>fine": the gate asks for `base`; on an object in scope, `fine` is asked too. A foreign
+            // object is 404 before `fine` is asked.
+            let (base, fine) = rule.permission.split_once('>').unwrap_or((rule.permission, rule.permission));
+            let may_base = rule.kind == Kind::Public || role_has(base, *role);
+            let may = may_base && (rule.kind == Kind::Public || role_has(fine, *role));
+            let variants: &[bool] = match rule.kind {
+                Kind::Item(_) | Kind::Create | Kind::Bulk => &[false, true],
+                _ => &[false],
+            };
+            for &foreign in variants {
+                let path = match rule.kind {
+                    Kind::Item(Obj::View) => {
+                        let v = app
+                            .store
+                            .create_view(
+                                &Scope::operator(Action::TicketSupervise),
+                                &AuditCtx::operator("matrix", kefu_server::auth::now()),
+                                NewSavedView {
+                                    merchant_id: Some(f.merchant[usize::from(foreign)]),
+                                    owner_id: None,
+                                    name: "共享视图".into(),
+                                    filters: TicketFilter::default(),
+                                },
+                            )
+                            .await
+                            .unwrap();
+                        rule.path.replace("{id}", &v.id.to_string())
+                    }
+                    Kind::Item(obj) => {
+                        rule.path.replace("{id}", &f.id(obj, foreign).to_string()).replace("{task_no}", "1")
+                    }
+                    _ => rule.path.to_string(),
+                };
+                let path = if rule.path.ends_with("/attachments") {
+                    format!("{path}?file_name=note.txt")
+                } else {
+                    path
+                };
+                // A personal object that does not exist: answered 404 to everyone permitted.
+                let missing_own = rule.kind == Kind::Own && path.contains("{id}");
+                let path = path.replace("{id}", "999999");
+                let foreign_merchant =
+                    (matches!(rule.kind, Kind::Create | Kind::Bulk) && foreign).then_some(f.merchant[1]);
+                let body = body_for(rule, &f, foreign_merchant, is_platform);
+                let tok = if rule.kind == Kind::Logout { app.login(name).await } else { token.clone() };
+                let (s, resp) = match rule.kind {
+                    Kind::Public => {
+                        app.call(
+                            method.clone(),
+                            &path,
+                            None,
+                            Some(json!({"username": name, "password": PASSWORD})),
+                        )
+                        .await
+                    }
+                    _ => app.call(method.clone(), &path, Some(&tok), body).await,
+                };
+                let what = format!(
+                    "{} {path} as {name} ({}){}",
+                    rule.method.to_uppercase(),
+                    if foreign { "foreign" } else { "own" },
+                    ""
+                );
+                if !may_base {
+                    assert_eq!(s, StatusCode::FORBIDDEN, "{what}: expected 403, got {resp}");
+                } else if missing_own || (foreign && !is_platform && rule.kind != Kind::Bulk) {
+                    assert_eq!(s, StatusCode::NOT_FOUND, "{what}: expected 404, got {resp}");
+                } else if !may {
+                    assert_eq!(s, StatusCode::FORBIDDEN, "{what}: expected 403, got {resp}");
+                } else if rule.kind == Kind::Bulk {
+                    assert_eq!(s, StatusCode::OK, "{what}: {resp}");
+                    let ok = resp[0]["ok"].as_bool();
+                    assert_eq!(
+                        ok,
+                        Some(!foreign || is_platform),
+                        "{what}: a foreign ticket is not found for merchant staff: {resp}"
+                    );
+                } else if foreign && !is_platform {
+                    assert_eq!(s, StatusCode::NOT_FOUND, "{what}: expected 404, got {resp}");
+                } else {
+                    assert!(allowed(s), "{what}: expected success, got {s} {resp}");
+                }
+                // Lists never carry another merchant's objects to a merchant's staff.
+                if let (Kind::List(obj), true, Some(m)) = (rule.kind, s == StatusCode::OK, merchant) {
+                    let items = resp
+                        .get("items")
+                        .unwrap_or(&resp)
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{what}: not a list: {resp}"));
+                    for item in items {
+                        let owner = if obj == Some(Obj::Merchant) {
+                            item["id"].as_i64()
+                        } else {
+                            item["merchant_id"].as_i64()
+                        };
+                        assert!(owner.is_none() || owner == Some(*m), "{what} leaked {item}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "{checked} checks");
+}
+both_backends!(matrix);

@@ -1,0 +1,41 @@
+//! Each backend's migrations, embedded in the binary so `kefu migrate` needs no files at run time.
+//! Add a migration by adding a file under `migrations/<backend>/` and a line to each list below.
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use std::borrow::Cow;
+
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations: Vec<Migration> = files
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+}
+
+pub fn sqlite() -> Migrator {
+    migrator(&[
+        (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+        (2, "tickets", include_str!("../migrations/sqlite/0002_tickets.sql")),
+        (3, "customer_files", include_str!("../migrations/sqlite/0003_customer_files.sql")),
+        (4, "notifications", include_str!("../migrations/sqlite/0004_notifications.sql")),
+        (5, "list_indexes", include_str!("../migrations/sqlite/0005_list_indexes.sql")),
+    ])
+}
+
+pub fn postgres() -> Migrator {
+    migrator(&[
+        (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+        (2, "tickets", include_str!("../migrations/postgres/0002_tickets.sql")),
+        (3, "customer_files", include_str!("../migrations/postgres/0003_customer_files.sql")),
+        (4, "notifications", include_str!("../migrations/postgres/0004_notifications.sql")),
+        (5, "list_indexes", include_str!("../migrations/postgres/0005_list_indexes.sql")),
+    ])
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build kefu with its web UI and start it on SQLite in ./kefu-data, with the demo data set loaded
+# (skip the demo with --no-demo). Any other arguments go to `kefu serve` (e.g. --listen 0.0.0.0:8080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=1
+args=()
+for a in "$@"; do
+  if [ "$a" = "--no-demo" ]; then demo=0; else args+=("$a"); fi
+done
+if [ -f web/package.json ]; then
+  scripts/web-build.sh
+fi
+cargo build --release -p kefu
+if [ "$demo" = 1 ]; then
+  ./target/release/kefu demo
+fi
+exec ./target/release/kefu serve "${args[@]}"
