@@ -1,0 +1,166 @@
+// One function per endpoint, typed. Screens import from here, never call fetch themselves.
+import { API_BASE, http, uploadRaw } from './client'
+import type {
+  Attachment,
+  BulkAction,
+  BulkResult,
+  Category,
+  Customer,
+  CustomerQuery,
+  DepartmentTask,
+  DepartmentTaskQuery,
+  NewCustomer,
+  NewTicket,
+  Revealed,
+  RevealField,
+  SavedView,
+  Ticket,
+  TicketDetail,
+  TicketEvent,
+  TicketFilter,
+  TicketHit,
+  TicketPatch,
+  TicketQuery,
+  TicketStatus,
+  Tier,
+  ApiToken,
+  AuditQuery,
+  AuditRecord,
+  CreatedApiToken,
+  Department,
+  Id,
+  LoginRequest,
+  LoginResponse,
+  Me,
+  Merchant,
+  MerchantPatch,
+  NewApiToken,
+  NewDepartment,
+  NewMerchant,
+  NewTeam,
+  NewUser,
+  Page,
+  PageQuery,
+  SecuritySettings,
+  Team,
+  TotpEnrollment,
+  User,
+  UserPatch,
+} from './types'
+
+export * from './client'
+export * from './types'
+
+const pageQuery = (q: PageQuery = {}) => ({ limit: q.limit, cursor: q.cursor ?? undefined })
+
+export const authApi = {
+  login: (body: LoginRequest) => http.post<LoginResponse>('/auth/login', body, { allowUnauthenticated: true }),
+  logout: () => http.post<void>('/auth/logout', undefined, { allowUnauthenticated: true }),
+  me: () => http.get<Me>('/me', undefined, { allowUnauthenticated: true }),
+  changePassword: (current_password: string, new_password: string) =>
+    http.post<void>('/me/password', { current_password, new_password }),
+  enrollTotp: () => http.post<TotpEnrollment>('/me/totp/enroll'),
+  confirmTotp: (code: string) => http.post<void>('/me/totp/confirm', { code }),
+  disableTotp: (code: string) => http.del<void>('/me/totp', { code }),
+}
+
+export const merchantsApi = {
+  list: (q?: PageQuery) => http.get<Page<Merchant>>('/merchants', pageQuery(q)),
+  create: (body: NewMerchant) => http.post<Merchant>('/merchants', body),
+  update: (id: Id, body: MerchantPatch) => http.patch<Merchant>(`/merchants/${id}`, body),
+}
+
+export const teamsApi = {
+  list: (q?: PageQuery) => http.get<Page<Team>>('/teams', pageQuery(q)),
+  create: (body: NewTeam) => http.post<Team>('/teams', body),
+}
+
+export const departmentsApi = {
+  list: (q?: PageQuery) => http.get<Page<Department>>('/departments', pageQuery(q)),
+  create: (body: NewDepartment) => http.post<Department>('/departments', body),
+}
+
+export const usersApi = {
+  list: (q?: PageQuery) => http.get<Page<User>>('/users', pageQuery(q)),
+  get: (id: Id) => http.get<User>(`/users/${id}`),
+  create: (body: NewUser) => http.post<User>('/users', body),
+  update: (id: Id, body: UserPatch) => http.patch<User>(`/users/${id}`, body),
+  unlock: (id: Id) => http.post<User | void>(`/users/${id}/unlock`),
+  setPassword: (id: Id, password: string) => http.post<void>(`/users/${id}/password`, { password }),
+  resetTotp: (id: Id) => http.del<void>(`/users/${id}/totp`),
+}
+
+export const apiTokensApi = {
+  list: (q?: PageQuery) => http.get<Page<ApiToken>>('/api-tokens', pageQuery(q)),
+  create: (body: NewApiToken) => http.post<CreatedApiToken>('/api-tokens', body),
+  revoke: (id: Id) => http.del<ApiToken | void>(`/api-tokens/${id}`),
+}
+
+export const auditApi = {
+  list: (q: AuditQuery = {}) =>
+    http.get<Page<AuditRecord>>('/audit', {
+      ...pageQuery(q),
+      actor_id: q.actor_id,
+      action: q.action,
+      object_type: q.object_type,
+      object_id: q.object_id,
+      from: q.from,
+      to: q.to,
+    }),
+}
+
+export const settingsApi = {
+  getSecurity: () => http.get<SecuritySettings>('/settings/security'),
+  putSecurity: (body: SecuritySettings) => http.put<SecuritySettings>('/settings/security', body),
+}
+
+const clean = <T extends object>(q: T) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== null && v !== ''))
+
+export const ticketsApi = {
+  list: (q: TicketQuery = {}) => http.get<Page<TicketHit>>('/tickets', clean({ ...q, cursor: q.cursor ?? undefined })),
+  get: (id: Id) => http.get<TicketDetail>(`/tickets/${id}`),
+  events: (id: Id) => http.get<TicketEvent[]>(`/tickets/${id}/events`),
+  create: (body: NewTicket) => http.post<Ticket>('/tickets', body),
+  update: (id: Id, body: TicketPatch) => http.patch<Ticket>(`/tickets/${id}`, body),
+  reply: (id: Id, body: string, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/replies`, { body, expected_version }),
+  note: (id: Id, body: string, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/notes`, { body, expected_version }),
+  take: (id: Id, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/take`, { expected_version }),
+  transfer: (id: Id, body: { user_id?: Id; team_id?: Id; reason: string; expected_version?: number }) =>
+    http.post<Ticket>(`/tickets/${id}/transfer`, body),
+  escalate: (id: Id, body: { tier: Tier; reason: string; expected_version?: number }) => http.post<Ticket>(`/tickets/${id}/escalate`, body),
+  setStatus: (id: Id, status: TicketStatus, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/status`, { status, expected_version }),
+  followUp: (id: Id, body: string) => http.post<Ticket>(`/tickets/${id}/follow-up`, { body }),
+  openTask: (id: Id, body: { department_id: Id; request: string; due_at: string; expected_version?: number }) =>
+    http.post<Ticket>(`/tickets/${id}/department-tasks`, body),
+  answerTask: (id: Id, taskNo: number, answer: string) => http.post<Ticket>(`/tickets/${id}/department-tasks/${taskNo}/answer`, { answer }),
+  merge: (id: Id, into_ticket_id: Id) => http.post<Ticket>(`/tickets/${id}/merge`, { into_ticket_id }),
+  link: (id: Id, ticket_id: Id) => http.post<Ticket>(`/tickets/${id}/links`, { ticket_id }),
+  split: (id: Id, message_id: Id, subject?: string) => http.post<Ticket>(`/tickets/${id}/split`, { message_id, subject: subject || undefined }),
+  upload: (id: Id, file: File) => uploadRaw<Attachment>(`/tickets/${id}/attachments`, file, { file_name: file.name }),
+  bulk: (ticket_ids: Id[], action: BulkAction) => http.post<BulkResult[]>('/tickets/bulk', { ticket_ids, ...action }),
+}
+
+/** Where the browser downloads an attachment (same-origin, the session cookie authorises it). */
+export const attachmentUrl = (id: Id) => `${API_BASE}/attachments/${id}`
+
+export const categoriesApi = {
+  list: () => http.get<Category[]>('/categories'),
+}
+
+export const viewsApi = {
+  list: () => http.get<SavedView[]>('/views'),
+  create: (name: string, filters: TicketFilter, shared = false) => http.post<SavedView>('/views', { name, filters, shared }),
+  remove: (id: Id) => http.del<void>(`/views/${id}`),
+}
+
+export const departmentTasksApi = {
+  list: (q: DepartmentTaskQuery = {}) => http.get<Page<DepartmentTask>>('/department-tasks', clean({ ...q, cursor: q.cursor ?? undefined })),
+}
+
+export const customersApi = {
+  list: (q: CustomerQuery = {}) => http.get<Page<Customer>>('/customers', clean({ ...q, cursor: q.cursor ?? undefined })),
+  get: (id: Id) => http.get<Customer>(`/customers/${id}`),
+  create: (body: NewCustomer) => http.post<Customer>('/customers', body),
+  reveal: (id: Id, field: RevealField, reason: string) => http.post<Revealed>(`/customers/${id}/reveal`, { field, reason }),
+  tickets: (id: Id, q?: PageQuery) => http.get<Page<Ticket>>(`/customers/${id}/tickets`, pageQuery(q)),
+}

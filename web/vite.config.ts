@@ -1,0 +1,37 @@
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+// The kefu server serves dist/ at '/' and falls back to index.html for unknown non-API paths.
+// During `npm run dev`, API calls are proxied to a local kefu server (KEFU_URL, default :18080).
+export default defineConfig({
+  base: '/',
+  plugins: [vue()],
+  define: {
+    __VUE_I18N_FULL_INSTALL__: true,
+    __VUE_I18N_LEGACY_API__: false,
+    __INTLIFY_PROD_DEVTOOLS__: false,
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: false,
+  },
+  resolve: {
+    alias: { '@': new URL('./src', import.meta.url).pathname },
+  },
+  server: {
+    proxy: {
+      '/api': { target: process.env.KEFU_URL ?? 'http://127.0.0.1:18080', changeOrigin: false },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1200,
+    reportCompressedSize: false,
+    rollupOptions: {
+      output: {
+        manualChunks(id) {
+          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          if (id.includes('node_modules/')) return 'vendor'
+        },
+      },
+    },
+  },
+})
