@@ -3,8 +3,8 @@
 #
 # Against a server you started:
 #   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' scripts/web-e2e.sh
-# Without KEFU_URL the script starts a throw-away kefu itself (KEFU_BIN, else the debug or release
-# build under ${CARGO_TARGET_DIR:-target}, built with cargo if there is none) on a free port, with a
+# Without KEFU_URL the script starts a throw-away kefu itself (KEFU_BIN, else the debug build under
+# ${CARGO_TARGET_DIR:-target}, brought up to date with cargo after the UI build) on a free port, with a
 # temporary data directory and a fresh platform admin, and stops it afterwards.
 # KEFU_SCREENSHOTS=DIR saves a screenshot of each step.
 set -euo pipefail
@@ -32,10 +32,8 @@ trap cleanup EXIT
 if [ -z "${KEFU_URL:-}" ]; then
   target="${CARGO_TARGET_DIR:-$root/target}"
   bin="${KEFU_BIN:-}"
-  for c in "$target/debug/kefu" "$target/release/kefu"; do
-    if [ -z "$bin" ] && [ -x "$c" ]; then bin="$c"; fi
-  done
   if [ -z "$bin" ]; then
+    # Build (or bring up to date) the debug binary now, after the UI build, so it serves this UI.
     command -v cargo >/dev/null || { echo "web-e2e: set KEFU_URL (a running kefu) or KEFU_BIN" >&2; exit 1; }
     (cd "$root" && cargo build --quiet -p kefu)
     bin="$target/debug/kefu"
@@ -66,6 +64,11 @@ if [ -z "${KEFU_URL:-}" ]; then
   if [ "$up" != 1 ]; then
     echo "web-e2e: kefu did not start" >&2
     cat "$tmp/server.log" >&2
+    exit 1
+  fi
+  # The server must serve the UI just built, not the "not built" page.
+  if ! node -e "fetch(process.argv[1]).then(r => r.text()).then(t => process.exit(t.includes('/assets/') ? 0 : 1), () => process.exit(1))" "$KEFU_URL/"; then
+    echo "web-e2e: $bin does not serve the built web UI (web/dist); rebuild it after scripts/web-build.sh" >&2
     exit 1
   fi
 fi
