@@ -35,10 +35,16 @@ pub enum Action {
     TicketWork,
     /// Supervise tickets: assign to others, merge, bulk actions, categories, shared views.
     TicketSupervise,
+    /// Read SLA policies, calendars and the SLA reports.
+    SlaRead,
+    /// Edit SLA policies and business calendars.
+    SlaManage,
+    /// Import or replace the statutory holiday schedule, which every calendar shares (platform only).
+    HolidayManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::SelfService,
         Action::MerchantRead,
         Action::MerchantManage,
@@ -57,6 +63,9 @@ impl Action {
         Action::TicketRead,
         Action::TicketWork,
         Action::TicketSupervise,
+        Action::SlaRead,
+        Action::SlaManage,
+        Action::HolidayManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +88,9 @@ impl Action {
             Action::TicketRead => "ticket.read",
             Action::TicketWork => "ticket.work",
             Action::TicketSupervise => "ticket.supervise",
+            Action::SlaRead => "sla.read",
+            Action::SlaManage => "sla.manage",
+            Action::HolidayManage => "holiday.manage",
         }
     }
 }
@@ -103,8 +115,12 @@ pub fn role_permits(role: Role, action: Action) -> bool {
             matches!(role, MerchantAdmin | PlatformAdmin)
         }
         AuditRead => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        SlaRead => {
+            matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
+        }
+        SlaManage => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
         // Creating merchants and setting platform security policy belong to the platform alone.
-        MerchantManage | SecurityManage => matches!(role, PlatformAdmin),
+        MerchantManage | SecurityManage | HolidayManage => matches!(role, PlatformAdmin),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod org;
 pub mod pii;
 pub mod security;
+pub mod sla;
 pub mod text;
 pub mod ticket;
 pub mod time;

@@ -24,6 +24,15 @@ impl Millis {
         }
     }
 
+    /// Shanghai wall-clock time for messages, e.g. `2026-03-10 10:15`.
+    pub fn shanghai_text(self) -> String {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => self.0.to_string(),
+        }
+    }
+
     pub fn parse_rfc3339(s: &str) -> Option<Millis> {
         s.parse::<jiff::Timestamp>().ok().map(|t| Millis(t.as_millisecond()))
     }

@@ -53,6 +53,9 @@ pub mod perm {
         TicketRead,
         TicketWork,
         TicketSupervise,
+        SlaRead,
+        SlaManage,
+        HolidayManage,
     );
 }
 

@@ -14,6 +14,7 @@ pub mod metrics;
 mod ops;
 pub mod retention;
 pub mod sanitize;
+pub mod sla;
 pub mod state;
 pub mod tickets;
 pub mod web;
@@ -122,6 +123,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workspace::list_tasks))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
+        .routes(routes!(sla::ticket_sla))
+        .routes(routes!(sla::list_policies, sla::create_policy))
+        .routes(routes!(sla::update_policy))
+        .routes(routes!(sla::list_calendars, sla::create_calendar))
+        .routes(routes!(sla::update_calendar))
+        .routes(routes!(sla::assign_calendar))
+        .routes(routes!(sla::list_holidays, sla::import_holidays))
+        .routes(routes!(sla::report))
+        .routes(routes!(sla::public_commitments))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(tickets::upload))
@@ -146,6 +156,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/commitments", get(api::sla::commitments_page))
+        .route("/commitments/{merchant_id}", get(api::sla::commitments_page))
         .fallback(web::serve_asset)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(axum::middleware::map_response(ops::json_for_bare_errors))
@@ -174,6 +186,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %kefu_store::redact_url(&config.database_url), ready_ms = started.elapsed().as_millis() as u64,
         "kefu ready: http://{addr}/");
+    tokio::spawn(sla::run_scheduler(state.clone()));
     let refresher = state.clone();
     let key_file = (config.pii_key.is_none()).then(|| config.pii_key_path());
     tokio::spawn(async move {

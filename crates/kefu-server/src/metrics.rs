@@ -3,6 +3,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -24,6 +25,13 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpLabels, Histogram>,
     pub logins: Family<LoginLabels, Counter>,
+    /// Days of the next 90 that a holiday-following calendar has no published schedule for (counted
+    /// by the weekly rule only): an administrator should import next year's schedule.
+    pub sla_uncovered_days: Gauge,
+    /// Stored calendars that could not be built (they count as 7×24 until fixed).
+    pub sla_broken_calendars: Gauge,
+    /// SLA warnings and breaches recorded by this node, by level.
+    pub sla_fired: Family<LoginLabels, Counter>,
 }
 
 impl Metrics {
@@ -41,7 +49,33 @@ impl Metrics {
             http_duration.clone(),
         );
         registry.register("logins", "Login attempts by outcome", logins.clone());
-        Metrics { registry, http_requests, http_duration, logins }
+        let sla_uncovered_days = Gauge::default();
+        let sla_broken_calendars = Gauge::default();
+        let sla_fired = Family::<LoginLabels, Counter>::default();
+        registry.register(
+            "sla_uncovered_days",
+            "Days of the next 90 without holiday schedule data in a calendar that follows it",
+            sla_uncovered_days.clone(),
+        );
+        registry.register(
+            "sla_broken_calendars",
+            "Stored calendars that could not be built",
+            sla_broken_calendars.clone(),
+        );
+        registry.register(
+            "sla_fired",
+            "SLA warnings and breaches recorded (label outcome: warning, breach)",
+            sla_fired.clone(),
+        );
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            logins,
+            sla_uncovered_days,
+            sla_broken_calendars,
+            sla_fired,
+        }
     }
 
     pub fn login(&self, outcome: &str) {

@@ -30,12 +30,16 @@ pub struct AppState {
     /// Ticket changes, published after each commit (live views and notifications subscribe).
     pub ticket_events: tokio::sync::broadcast::Sender<crate::tickets::TicketNotice>,
     pub attachments: Arc<crate::files::AttachmentStore>,
+    /// The SLA engine's configuration (policies, calendars), reloaded when it changes.
+    pub sla: Arc<crate::sla::SlaEngine>,
 }
 
 impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
         let config_data_dir = config.data_dir.clone();
+        let sla = crate::sla::load(&*store, crate::auth::now()).await?;
         let state = AppState {
+            sla: Arc::new(sla),
             store,
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),
@@ -46,6 +50,7 @@ impl AppState {
             attachments: Arc::new(crate::files::AttachmentStore::new(&config_data_dir)),
         };
         state.reload_security().await?;
+        crate::sla::publish_gauges(&state, &state.sla.current());
         Ok(state)
     }
 

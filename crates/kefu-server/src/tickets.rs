@@ -55,6 +55,14 @@ pub fn policy() -> TicketPolicy {
 }
 
 fn publish(state: &AppState, t: &Ticket, events: &[TicketEvent]) {
+    for e in events {
+        let level = match e.kind {
+            TicketEventKind::SlaWarned { .. } => "warning",
+            TicketEventKind::SlaBreached { .. } => "breach",
+            _ => continue,
+        };
+        state.metrics.sla_fired.get_or_create(&crate::metrics::LoginLabels { outcome: level.into() }).inc();
+    }
     let _ = state.ticket_events.send(TicketNotice {
         ticket_id: t.id,
         merchant_id: t.merchant_id,
@@ -139,8 +147,13 @@ pub async fn create(
             kind: TicketEventKind::OrdersChanged { order_numbers: d.order_numbers },
         });
     }
+    let rt = state.sla.current();
+    let customer = crate::sla::customer_facts(state, &rt, d.customer_id).await;
+    let more = rt.follow_up(&TicketState::default(), &events, "created", &customer, ctx.now);
+    events.extend(more);
     let st = rebuild(&events);
-    let t = state.store.insert_ticket(scope, ctx, events.clone(), st, d.custom_fields).await?;
+    let sla = rt.project(&st, ctx.now);
+    let t = state.store.insert_ticket(scope, ctx, events.clone(), st, d.custom_fields, Some(sla)).await?;
     publish(state, &t, &events);
     Ok(t)
 }
@@ -176,7 +189,24 @@ pub async fn change(
     name: &str,
     build: kefu_store::BuildEvents<'_>,
 ) -> ApiResult<Ticket> {
-    let (t, events) = state.store.change_ticket(scope, ctx, id, name, expected_version, build).await?;
+    let rt = state.sla.current();
+    let customer = if rt.needs_customer_facts() {
+        let rec = load(state, scope, id).await?;
+        crate::sla::customer_facts(state, &rt, rec.state.customer_id).await
+    } else {
+        crate::sla::CustomerFacts::default()
+    };
+    let now = ctx.now;
+    // The command's events, then what the SLA engine adds to them (policy choice, warnings, breaches).
+    let with_sla = |st: &TicketState| -> Result<Vec<TicketEvent>, DomainError> {
+        let mut events = build(st)?;
+        let more = rt.follow_up(st, &events, name, &customer, now);
+        events.extend(more);
+        Ok(events)
+    };
+    let project = |st: &TicketState| Some(rt.project(st, now));
+    let (t, events) =
+        state.store.change_ticket(scope, ctx, id, name, expected_version, &with_sla, &project).await?;
     if !events.is_empty() {
         publish(state, &t, &events);
     }
@@ -230,16 +260,21 @@ pub async fn merge(
         actor: actor.clone(),
         kind: TicketEventKind::MergedFrom { number: from, messages: moved },
     }];
+    let rt = state.sla.current();
+    let s_state = apply_all(source.state.clone(), &s_events);
+    let t_state = apply_all(target.state.clone(), &t_events);
     let s_change = TicketChange {
         id: source_id,
         expected_version: source.state.version,
-        new_state: apply_all(source.state.clone(), &s_events),
+        sla: Some(rt.project(&s_state, ctx.now)),
+        new_state: s_state,
         events: s_events.clone(),
     };
     let t_change = TicketChange {
         id: target_id,
         expected_version: target.state.version,
-        new_state: apply_all(target.state.clone(), &t_events),
+        sla: Some(rt.project(&t_state, ctx.now)),
+        new_state: t_state,
         events: t_events.clone(),
     };
     let t = state.store.merge_tickets(scope, ctx, s_change, t_change).await?;

@@ -27,6 +27,7 @@ pub fn sqlite() -> Migrator {
         (3, "customer_files", include_str!("../migrations/sqlite/0003_customer_files.sql")),
         (4, "notifications", include_str!("../migrations/sqlite/0004_notifications.sql")),
         (5, "list_indexes", include_str!("../migrations/sqlite/0005_list_indexes.sql")),
+        (6, "sla", include_str!("../migrations/sqlite/0006_sla.sql")),
     ])
 }
 
@@ -37,5 +38,6 @@ pub fn postgres() -> Migrator {
         (3, "customer_files", include_str!("../migrations/postgres/0003_customer_files.sql")),
         (4, "notifications", include_str!("../migrations/postgres/0004_notifications.sql")),
         (5, "list_indexes", include_str!("../migrations/postgres/0005_list_indexes.sql")),
+        (6, "sla", include_str!("../migrations/postgres/0006_sla.sql")),
     ])
 }

@@ -343,6 +343,39 @@ async fn write_events(tx: &mut Tx<'_>, id: i64, first_seq: i64, st: &TicketState
                     notify(tx, st, id, "team", &t.to_string(), what, &body, e.at).await?;
                 }
             }
+            TicketEventKind::SlaWarned { metric, due_at, .. } | TicketEventKind::SlaBreached { metric, due_at, .. } => {
+                let breach = matches!(e.kind, TicketEventKind::SlaBreached { .. });
+                let due = due_at.shanghai_text();
+                let body = if breach {
+                    format!("工单 {} {}已超时（应于 {due} 前完成）", number_of(st), metric.label_zh())
+                } else {
+                    format!("工单 {} {}即将超时（{due} 到期）", number_of(st), metric.label_zh())
+                };
+                let kind = if breach { "sla_breached" } else { "sla_warning" };
+                // The assignee (or the team's queue), the first responder and the assignee's supervisor.
+                let mut users: Vec<i64> = Vec::new();
+                if let Some(u) = st.assignee.user_id {
+                    users.push(u);
+                    let sup = sqlx::query("SELECT supervisor_id FROM users WHERE id = $1").bind(u).fetch_optional(&mut **tx).await?;
+                    if let Some(Some(s)) = sup.map(|r| r.try_get::<Option<i64>, _>("supervisor_id")).transpose()? {
+                        users.push(s);
+                    }
+                } else if let Some(t) = st.assignee.team_id {
+                    notify(tx, st, id, "team", &t.to_string(), kind, &body, e.at).await?;
+                }
+                if let Some(f) = st.first_responder {
+                    users.push(f);
+                }
+                users.sort_unstable();
+                users.dedup();
+                for u in users {
+                    notify(tx, st, id, "user", &u.to_string(), kind, &body, e.at).await?;
+                }
+                if !st.assignee.is_someone() && st.first_responder.is_none() {
+                    // Nobody holds it: the tier's supervisors are told.
+                    notify(tx, st, id, "tier", st.tier.as_str(), kind, &body, e.at).await?;
+                }
+            }
             TicketEventKind::Escalated { to, reason, .. } => {
                 let body = format!("工单 {} 升级到{}：{reason}", number_of(st), to.label_zh());
                 notify(tx, st, id, "tier", to.as_str(), "escalated", &body, e.at).await?;
@@ -474,6 +507,9 @@ impl StoreImpl {
             .into());
         }
         write_events(tx, c.id, c.expected_version + 1, &c.new_state, &c.events).await?;
+        if let Some(p) = &c.sla {
+            write_sla(tx, c.id, c.new_state.merchant_id, p).await?;
+        }
         append_audit_in(tx, ctx.now, audit_of(ctx, command, &c.new_state, c.id, c.expected_version, &c.events)).await?;
         Ok(())
     }
@@ -486,6 +522,7 @@ impl StoreImpl {
 
 #[async_trait]
 impl TicketStore for StoreImpl {
+    #[allow(clippy::too_many_arguments)]
     async fn change_ticket(
         &self,
         s: &Scope,
@@ -494,6 +531,7 @@ impl TicketStore for StoreImpl {
         command: &str,
         expected_version: Option<i64>,
         build: BuildEvents<'_>,
+        project: crate::sla::Project<'_>,
     ) -> Result<(Ticket, Vec<TicketEvent>)> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(&format!(
@@ -514,7 +552,8 @@ impl TicketStore for StoreImpl {
             return Ok((rec.ticket, events));
         }
         let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
-        let change = TicketChange { id, expected_version: rec.state.version, events, new_state };
+        let sla = project(&new_state);
+        let change = TicketChange { id, expected_version: rec.state.version, events, new_state, sla };
         self.append_in(&mut tx, s, ctx, command, &change).await?;
         let rec = self.record_in(&mut tx, id).await?;
         tx.commit().await?;
@@ -533,7 +572,7 @@ impl TicketStore for StoreImpl {
         u32::try_from(seq).map_err(|_| StoreError::Other("ticket sequence overflow".into()))
     }
 
-    async fn insert_ticket(&self, s: &Scope, ctx: &AuditCtx, events: Vec<TicketEvent>, st: TicketState, custom_fields: serde_json::Value) -> Result<Ticket> {
+    async fn insert_ticket(&self, s: &Scope, ctx: &AuditCtx, events: Vec<TicketEvent>, st: TicketState, custom_fields: serde_json::Value, sla: Option<crate::sla::SlaProjection>) -> Result<Ticket> {
         if !s.sees(st.merchant_id) {
             return Err(DomainError::not_found("merchant").into());
         }
@@ -546,6 +585,9 @@ impl TicketStore for StoreImpl {
             }
         }
         let id = insert_row(&mut tx, &st, &events, &custom_fields).await?;
+        if let Some(p) = &sla {
+            write_sla(&mut tx, id, st.merchant_id, p).await?;
+        }
         append_audit_in(&mut tx, ctx.now, audit_of(ctx, "create", &st, id, 0, &events)).await?;
         tx.commit().await?;
         Ok(Ticket::from_state(id, custom_fields, &st))

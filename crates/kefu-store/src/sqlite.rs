@@ -78,3 +78,4 @@ fn search_expr(terms: &[String]) -> Option<String> {
 }
 
 include!("shared_tickets.rs");
+include!("shared_sla.rs");

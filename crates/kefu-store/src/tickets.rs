@@ -234,6 +234,8 @@ pub struct TicketChange {
     pub expected_version: i64,
     pub events: Vec<TicketEvent>,
     pub new_state: TicketState,
+    /// The SLA timer and clock records after the change; `None` leaves them as they are.
+    pub sla: Option<crate::sla::SlaProjection>,
 }
 
 /// A notification for someone who must act on a ticket.
@@ -269,6 +271,8 @@ pub trait TicketStore: Send + Sync {
     /// Read, decide and write one ticket under its row lock (PostgreSQL `FOR UPDATE`; SQLite's single
     /// writer), so concurrent changes queue instead of failing. With `expected_version`, a ticket that
     /// moved on is refused with `conflict` on `version`. Returns the ticket and the events appended.
+    /// `project` derives the SLA timer and records from the new state, written in the same transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn change_ticket(
         &self,
         s: &Scope,
@@ -277,6 +281,7 @@ pub trait TicketStore: Send + Sync {
         command: &str,
         expected_version: Option<i64>,
         build: BuildEvents<'_>,
+        project: crate::sla::Project<'_>,
     ) -> Result<(Ticket, Vec<TicketEvent>)>;
     /// The next number of the day (`day` = `YYYYMMDD` in Shanghai); numbers are unique, gaps possible.
     async fn next_ticket_seq(&self, day: &str) -> Result<u32>;
@@ -288,6 +293,7 @@ pub trait TicketStore: Send + Sync {
         events: Vec<TicketEvent>,
         state: TicketState,
         custom_fields: serde_json::Value,
+        sla: Option<crate::sla::SlaProjection>,
     ) -> Result<Ticket>;
     /// Load many tickets in one transaction (the data generator, imports): each with its events; one audit
     /// record for the batch. Returns the ids in order.

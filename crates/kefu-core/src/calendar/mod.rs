@@ -79,6 +79,8 @@
 mod error;
 mod hours;
 mod import;
+#[cfg(test)]
+mod proptests;
 mod schedule;
 #[cfg(test)]
 mod tests;

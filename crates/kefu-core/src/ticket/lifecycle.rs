@@ -97,6 +97,8 @@ pub fn decide(
 /// `StaffReplied`.
 pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
     use TicketEventKind as K;
+    let before = s.status;
+    s.sla.follow(e, before);
     s.version += 1;
     s.updated_at = e.at;
     match &e.kind {
@@ -152,7 +154,11 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         K::Merged { into } => s.merged_into = Some(*into),
         K::TagsChanged { tags } => s.tags = tags.clone(),
         K::OrdersChanged { order_numbers } => s.order_numbers = order_numbers.clone(),
-        K::Linked { .. } | K::MergedFrom { .. } => {}
+        K::Linked { .. }
+        | K::MergedFrom { .. }
+        | K::SlaPolicyApplied { .. }
+        | K::SlaWarned { .. }
+        | K::SlaBreached { .. } => {}
     }
     s
 }

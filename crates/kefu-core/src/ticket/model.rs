@@ -342,6 +342,28 @@ pub enum TicketEventKind {
         number: TicketNumber,
         messages: i64,
     },
+    /// The SLA policy the clocks are measured against (or none, `policy_id: None`), chosen when the
+    /// ticket opens and again whenever what it matches on (channel, category, priority, tier …) changes.
+    SlaPolicyApplied {
+        policy_id: Option<i64>,
+        name: String,
+        /// Why it was (re)chosen, e.g. `created`, `priority_changed`, `policy_edited`.
+        reason: String,
+    },
+    /// 预警: a clock reached the policy's warning share of its target.
+    SlaWarned {
+        metric: crate::sla::SlaMetric,
+        cycle: u32,
+        /// When the target falls due.
+        due_at: Millis,
+    },
+    /// 超时: a clock passed its target.
+    SlaBreached {
+        metric: crate::sla::SlaMetric,
+        cycle: u32,
+        /// When the target fell due.
+        due_at: Millis,
+    },
 }
 
 impl TicketEventKind {
@@ -367,6 +389,9 @@ impl TicketEventKind {
             TicketEventKind::OrdersChanged { .. } => "orders_changed",
             TicketEventKind::Linked { .. } => "linked",
             TicketEventKind::MergedFrom { .. } => "merged_from",
+            TicketEventKind::SlaPolicyApplied { .. } => "sla_policy_applied",
+            TicketEventKind::SlaWarned { .. } => "sla_warned",
+            TicketEventKind::SlaBreached { .. } => "sla_breached",
         }
     }
 }
@@ -426,6 +451,9 @@ pub struct TicketState {
     /// Order numbers linked to the ticket.
     #[serde(default)]
     pub order_numbers: Vec<String>,
+    /// The SLA clocks (服务时效), see [`crate::sla`].
+    #[serde(default)]
+    pub sla: crate::sla::SlaTrack,
 }
 
 impl Default for TicketState {
@@ -456,6 +484,7 @@ impl Default for TicketState {
             follow_up_of: None,
             tags: Vec::new(),
             order_numbers: Vec::new(),
+            sla: crate::sla::SlaTrack::default(),
         }
     }
 }

@@ -19,6 +19,8 @@ pub const PASSWORD: &str = "Test-Pass-2026";
 
 pub struct TestApp {
     state: AppState,
+    url: String,
+    config: Config,
     pub base: String,
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
@@ -63,7 +65,7 @@ impl TestApp {
         tweak(&mut config);
         let store = kefu_store::open(&url, true).await.unwrap();
         store.set_cipher(Arc::new(config.load_cipher().unwrap()));
-        let state = AppState::new(store.clone(), config).await.unwrap();
+        let state = AppState::new(store.clone(), config.clone()).await.unwrap();
         let kept = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -76,7 +78,19 @@ impl TestApp {
             .unwrap();
         });
         let client = reqwest::Client::builder().pool_max_idle_per_host(8).build().unwrap();
-        TestApp { state: kept, base: format!("http://{addr}"), store, client, _dir: dir }
+        TestApp { state: kept, url, config, base: format!("http://{addr}"), store, client, _dir: dir }
+    }
+
+    /// Another kefu node on the same database (or the same node after a restart): its own connections
+    /// and in-memory state, nothing shared with this one but the database.
+    pub async fn second_node(&self) -> AppState {
+        let store = kefu_store::open(&self.url, true).await.unwrap();
+        store.set_cipher(Arc::new(self.config.load_cipher().unwrap()));
+        AppState::new(store, self.config.clone()).await.unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
     }
 
     pub fn state(&self) -> AppState {

@@ -5,5 +5,6 @@ mod customers;
 mod input;
 mod matrix;
 mod retention;
+mod sla;
 mod story;
 mod tickets;

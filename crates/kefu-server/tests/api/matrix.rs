@@ -27,6 +27,10 @@ enum Obj {
     Attachment,
     /// A shared view, created fresh for each call (deleting it is the call).
     View,
+    /// A merchant's own SLA policy.
+    SlaPolicy,
+    /// A merchant's own business calendar.
+    Calendar,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -344,6 +348,38 @@ const RULES: &[Rule] = &[
         permission: "ticket.read",
         kind: Kind::List(None),
     },
+    Rule {
+        method: "get",
+        path: "/api/v1/tickets/{id}/sla",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule { method: "get", path: "/api/v1/sla/policies", permission: "sla.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/sla/policies", permission: "sla.manage", kind: Kind::Create },
+    Rule {
+        method: "put",
+        path: "/api/v1/sla/policies/{id}",
+        permission: "sla.manage",
+        kind: Kind::Item(Obj::SlaPolicy),
+    },
+    Rule { method: "get", path: "/api/v1/sla/calendars", permission: "sla.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/sla/calendars", permission: "sla.manage", kind: Kind::Create },
+    Rule {
+        method: "put",
+        path: "/api/v1/sla/calendars/{id}",
+        permission: "sla.manage",
+        kind: Kind::Item(Obj::Calendar),
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/sla/calendar-assignments",
+        permission: "sla.manage",
+        kind: Kind::Create,
+    },
+    Rule { method: "get", path: "/api/v1/sla/holidays", permission: "sla.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/sla/holidays", permission: "holiday.manage", kind: Kind::Platform },
+    Rule { method: "get", path: "/api/v1/reports/sla", permission: "sla.read", kind: Kind::List(None) },
+    Rule { method: "get", path: "/api/v1/public/commitments", permission: "", kind: Kind::Public },
 ];
 
 /// Which roles hold each permission: the product's decision, restated here independently of the code.
@@ -362,7 +398,11 @@ fn role_has(permission: &str, role: Role) -> bool {
             matches!(role, MerchantAdmin | PlatformAdmin)
         }
         "audit.read" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
-        "merchant.manage" | "security.manage" => role == PlatformAdmin,
+        "merchant.manage" | "security.manage" | "holiday.manage" => role == PlatformAdmin,
+        "sla.read" => {
+            matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
+        }
+        "sla.manage" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
         other => panic!("no role table entry for permission '{other}'"),
     }
 }
@@ -378,6 +418,8 @@ struct Fixture {
     message: [i64; 2],
     attachment: [i64; 2],
     customer2: [i64; 2],
+    policy: [i64; 2],
+    calendar: [i64; 2],
     department: i64,
 }
 
@@ -392,6 +434,8 @@ impl Fixture {
             Obj::Customer => self.customer[i],
             Obj::Ticket => self.ticket[i],
             Obj::Attachment => self.attachment[i],
+            Obj::SlaPolicy => self.policy[i],
+            Obj::Calendar => self.calendar[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -411,6 +455,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         message: [0; 2],
         attachment: [0; 2],
         customer2: [0; 2],
+        policy: [0; 2],
+        calendar: [0; 2],
         department: 0,
     };
     f.department = s
@@ -507,6 +553,24 @@ async fn fixture(app: &TestApp) -> Fixture {
                 f.ticket2[i] = id;
             }
         }
+        let (st, c) = app
+            .post(
+                "/api/v1/sla/calendars",
+                &admin,
+                json!({"merchant_id": m.id, "name": "店铺时间", "weekly": {"mon": ["09:00-18:00"]}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        f.calendar[i] = c["id"].as_i64().unwrap();
+        let (st, p) = app
+            .post(
+                "/api/v1/sla/policies",
+                &admin,
+                json!({"merchant_id": m.id, "name": "店铺规则", "targets": {"first_response_secs": 600}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{p}");
+        f.policy[i] = p["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -563,6 +627,16 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("post", "/api/v1/tickets/bulk") => {
             let target = if foreign_merchant.is_some() { f.ticket2[1] } else { f.ticket2[0] };
             return Some(json!({"ticket_ids": [target], "action": "tag", "add": ["批量"]}));
+        }
+        ("post", "/api/v1/sla/policies") | ("put", "/api/v1/sla/policies/{id}") => {
+            json!({"name": format!("规则{n}"), "targets": {"first_response_secs": 300}})
+        }
+        ("post", "/api/v1/sla/calendars") | ("put", "/api/v1/sla/calendars/{id}") => {
+            json!({"name": format!("日历{n}"), "weekly": {"mon": ["09:00-18:00"]}})
+        }
+        ("put", "/api/v1/sla/calendar-assignments") => json!({"calendar_id": f.calendar[0]}),
+        ("post", "/api/v1/sla/holidays") => {
+            json!({"format": "csv", "year": 2030, "content": "2030-01-01,holiday,元旦"})
         }
         ("post", "/api/v1/categories") => json!({"code": format!("c-{n}"), "name": format!("分类{n}")}),
         ("post", "/api/v1/views") => json!({"name": format!("视图{n}"), "filters": {"status": ["open"]}}),
@@ -751,8 +825,10 @@ async fn matrix(backend: Backend) {
                 }
                 // Lists never carry another merchant's objects to a merchant's staff.
                 if let (Kind::List(obj), true, Some(m)) = (rule.kind, s == StatusCode::OK, merchant) {
+                    // A page's `items`, a report's `rows`, or a plain array.
                     let items = resp
                         .get("items")
+                        .or_else(|| resp.get("rows"))
                         .unwrap_or(&resp)
                         .as_array()
                         .unwrap_or_else(|| panic!("{what}: not a list: {resp}"));

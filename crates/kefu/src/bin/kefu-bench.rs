@@ -561,7 +561,7 @@ async fn store_probe(url: &str, concurrency: usize) -> anyhow::Result<()> {
             events.push(TicketEvent { at: ctx.now, actor: actor.clone(), kind });
         }
         let st = rebuild(&events);
-        store.insert_ticket(&scope, &ctx, events, st, json!({})).await.map_err(|e| anyhow!("{e}"))?;
+        store.insert_ticket(&scope, &ctx, events, st, json!({}), None).await.map_err(|e| anyhow!("{e}"))?;
         anyhow::Ok(())
     };
     let n = 2000;
