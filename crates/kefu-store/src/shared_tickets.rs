@@ -88,6 +88,9 @@ fn filter_clauses(a: &mut Args, f: &TicketFilter) {
     if f.unassigned {
         a.push(" AND t.assignee_id IS NULL");
     }
+    if let Some(v) = f.sla_due_before {
+        a.and("t.id IN (SELECT ticket_id FROM sla_timers WHERE due_at <= ?)", vec![Arg::Int(v.0)]);
+    }
     if let Some(v) = f.first_responder_id {
         a.and("t.first_responder_id = ?", vec![Arg::Int(v)]);
     }

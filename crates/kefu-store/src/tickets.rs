@@ -196,6 +196,9 @@ pub struct TicketFilter {
     /// Only tickets nobody holds.
     #[serde(default)]
     pub unassigned: bool,
+    /// 即将超时: only tickets whose next SLA warning or breach falls due by this instant.
+    #[serde(default)]
+    pub sla_due_before: Option<Millis>,
 }
 
 /// A saved view: a named filter, personal (owner set) or shared with the merchant or platform.

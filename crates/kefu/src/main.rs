@@ -65,6 +65,24 @@ enum Command {
     /// Personal-data keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The statutory holiday schedule (法定节假日与调休) every business calendar follows.
+    #[command(subcommand)]
+    Holidays(HolidaysCommand),
+}
+
+#[derive(Subcommand)]
+enum HolidaysCommand {
+    /// Import (or replace) one year's schedule from a JSON file (one year object) or a CSV file
+    /// (`date,kind,name`, with --year). Running servers pick it up within a second.
+    Import {
+        #[arg(long)]
+        file: PathBuf,
+        /// The year of a CSV file (a JSON file names it).
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// List the years the schedule covers, shipped or imported.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +139,53 @@ fn init_logging(config: &Config, serving: bool) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+}
+
+async fn import_holidays(store: &dyn Store, file: &std::path::Path, year: Option<i16>) -> anyhow::Result<()> {
+    use kefu_core::calendar::YearSchedule;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{');
+    let parsed = if is_json {
+        YearSchedule::from_json(&text)
+    } else {
+        let Some(y) = year else { bail!("a CSV file needs --year") };
+        YearSchedule::from_csv(y, &text)
+    };
+    let y = parsed.map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    let ctx = kefu_store::AuditCtx::operator("cli", kefu_server::auth::now());
+    let row = kefu_store::HolidayYearRow {
+        year: i64::from(y.year()),
+        schedule_json: y.to_json(),
+        source: y.source().map(str::to_string),
+        updated_at: ctx.now,
+    };
+    store.put_holiday_year(&ctx, row).await?;
+    println!("imported the {} schedule: {} entries", y.year(), y.len());
+    Ok(())
+}
+
+async fn list_holidays(store: &dyn Store) -> anyhow::Result<()> {
+    use kefu_core::calendar::{HolidaySchedule, YearSchedule};
+    let shipped = HolidaySchedule::china();
+    let imported: Vec<YearSchedule> = store
+        .sla_config()
+        .await?
+        .holiday_years
+        .iter()
+        .filter_map(|r| YearSchedule::from_json(&r.schedule_json).ok())
+        .collect();
+    let mut years: Vec<i16> = shipped.known_years();
+    years.extend(imported.iter().map(|y| y.year()));
+    years.sort_unstable();
+    years.dedup();
+    for year in years {
+        match imported.iter().find(|y| y.year() == year) {
+            Some(y) => println!("{year}  imported  {} entries  {}", y.len(), y.source().unwrap_or("")),
+            None => println!("{year}  shipped   {} entries", shipped.year(year).map_or(0, |y| y.len())),
+        }
+    }
+    Ok(())
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -274,6 +339,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { from } => restore(&config, &from).await,
         Command::Demo(args) => demo::load(open_store(&config).await?.as_ref(), args).await,
         Command::Keys(KeysCommand::Rotate { wait }) => rotate_keys(&config, wait).await,
+        Command::Holidays(HolidaysCommand::Import { file, year }) => {
+            import_holidays(open_store(&config).await?.as_ref(), &file, year).await
+        }
+        Command::Holidays(HolidaysCommand::List) => list_holidays(open_store(&config).await?.as_ref()).await,
     }
 }
 

@@ -295,3 +295,29 @@ fn keys_rotate_reencrypts_personal_data_and_it_stays_readable() {
     });
     server.stop();
 }
+
+#[test]
+fn holidays_import_refuses_a_bad_file_and_lists_an_imported_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let bad = data.join("2027.csv");
+    std::fs::write(&bad, "date,kind,name\n2027-01-01,holiday,元旦\n2027-13-01,holiday,春节\n").unwrap();
+    let o = kefu(data, &["holidays", "import", "--file", bad.to_str().unwrap(), "--year", "2027"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("line 3"), "{}", text(&o));
+    let o = kefu(data, &["holidays", "list"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("2027"), "a refused file imports nothing: {}", text(&o));
+    let good = data.join("2027.json");
+    std::fs::write(
+        &good,
+        r#"{"year": 2027, "source": "国务院办公厅通知", "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}"#,
+    )
+    .unwrap();
+    let o = kefu(data, &["holidays", "import", "--file", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kefu(data, &["holidays", "list"]);
+    let listed = text(&o);
+    assert!(listed.contains("2026  shipped"), "{listed}");
+    assert!(listed.contains("2027  imported"), "{listed}");
+}

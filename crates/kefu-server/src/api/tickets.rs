@@ -107,8 +107,11 @@ pub struct TicketQuery {
     /// RFC 3339.
     pub created_from: Option<String>,
     pub created_to: Option<String>,
-    /// Built-in view (`mine` 我的工单, `pending` 待处理, `first_responded` 我首问的) or a saved view's id.
+    /// Built-in view (`mine` 我的工单, `pending` 待处理, `first_responded` 我首问的, `due_soon` 即将超时:
+    /// an SLA warning or breach falls due within `due_within_minutes`) or a saved view's id.
     pub view: Option<String>,
+    /// For `view=due_soon`: how far ahead, in minutes (default 60, at most 10080).
+    pub due_within_minutes: Option<i64>,
     /// Full-text search (Chinese segmented); results are ranked and carry a snippet.
     pub q: Option<String>,
     pub cursor: Option<String>,
@@ -152,6 +155,7 @@ async fn filter_of(state: &AppState, g: &Gate<perm::TicketRead>, q: &TicketQuery
         created_from: instant("created_from", &q.created_from)?,
         created_to: instant("created_to", &q.created_to)?,
         unassigned: false,
+        sla_due_before: None,
     };
     if let Some(list) = &q.status {
         for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -179,12 +183,26 @@ async fn filter_of(state: &AppState, g: &Gate<perm::TicketRead>, q: &TicketQuery
             }
         }
         Some("first_responded") => f.first_responder_id = Some(me),
+        Some("due_soon") => {
+            let minutes = q.due_within_minutes.unwrap_or(60);
+            if !(0..=10_080).contains(&minutes) {
+                return Err(ApiError::field(
+                    ErrorCode::BadRequest,
+                    "due_within_minutes",
+                    "due_within_minutes must be between 0 and 10080 (one week)",
+                ));
+            }
+            f.sla_due_before = Some(g.ctx.now.plus_ms(minutes * Millis::MINUTE));
+            if f.status.is_empty() {
+                f.status = active;
+            }
+        }
         Some(other) => {
             let id: i64 = other.parse().map_err(|_| {
                 ApiError::field(
                     ErrorCode::BadRequest,
                     "view",
-                    "view must be mine, pending, first_responded or a saved view id",
+                    "view must be mine, pending, first_responded, due_soon or a saved view id",
                 )
             })?;
             let views = state.store.list_views(&g.scope, me).await?;

@@ -423,3 +423,33 @@ async fn commitments_are_public_and_reports_count_compliance(backend: Backend) {
     assert_eq!(b["error"]["field"], "group_by");
 }
 both_backends!(commitments_are_public_and_reports_count_compliance);
+
+async fn the_due_soon_view_lists_tickets_about_to_breach(backend: Backend) {
+    let w = setup(backend).await;
+    let soon = phone_ticket(&w).await;
+    // A web ticket falls under the shipped 15-minute policy: its first timer (the 75 % warning) is over
+    // 11 minutes away.
+    let (s, t) = w
+        .app
+        .post(
+            "/api/v1/tickets",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "channel": "web", "subject": "咨询发票"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let later = t["id"].as_i64().unwrap();
+    let (s, list) = w.app.get("/api/v1/tickets?view=due_soon&due_within_minutes=5", &w.admin).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&soon) && !ids.contains(&later), "{ids:?} {list}");
+    // Answered, it leaves the view.
+    w.app.post(&format!("/api/v1/tickets/{soon}/replies"), &w.admin, json!({"body": "您好"})).await;
+    let (_, list) = w.app.get("/api/v1/tickets?view=due_soon&due_within_minutes=5", &w.admin).await;
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+    assert!(!ids.contains(&soon), "{list}");
+    let (s, b) = w.app.get("/api/v1/tickets?view=due_soon&due_within_minutes=-1", &w.admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error"]["field"], "due_within_minutes");
+}
+both_backends!(the_due_soon_view_lists_tickets_about_to_breach);
