@@ -123,6 +123,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workspace::list_tasks))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
+        .routes(routes!(notifications::wait))
         .routes(routes!(sla::ticket_sla))
         .routes(routes!(sla::list_policies, sla::create_policy))
         .routes(routes!(sla::update_policy))

@@ -65,3 +65,51 @@ pub async fn read(
     state.store.mark_notification_read(&who, id, g.ctx.now).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WaitQuery {
+    /// The newest notification id the client has; only newer ones are returned.
+    #[serde(default)]
+    pub since: i64,
+    /// Wait up to this many seconds for one to arrive (0–30, default 0: answer at once).
+    #[serde(default)]
+    pub wait_secs: u64,
+}
+
+/// New notifications since `since`, newest first, answered as soon as one exists (long polling): a
+/// change on this node wakes the request at once, other nodes' within a second.
+#[utoipa::path(get, path = "/api/v1/notifications/wait", tag = "tickets", params(WaitQuery),
+    responses((status = 200, body = Vec<Notification>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn wait(
+    State(state): State<AppState>,
+    g: Gate<perm::SelfService>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    if q.wait_secs > 30 {
+        return Err(ApiError::field(
+            kefu_core::ErrorCode::BadRequest,
+            "wait_secs",
+            "wait_secs must be between 0 and 30",
+        ));
+    }
+    let who = recipient(&state, &g).await?;
+    let mut bus = state.ticket_events.subscribe();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(q.wait_secs);
+    loop {
+        let page = state
+            .store
+            .list_notifications(&who, false, kefu_store::PageReq { after: None, limit: 50 })
+            .await?;
+        let fresh: Vec<Notification> = page.items.into_iter().filter(|n| n.id > q.since).collect();
+        if !fresh.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(fresh));
+        }
+        let tick = (tokio::time::Instant::now() + std::time::Duration::from_secs(1)).min(deadline);
+        tokio::select! {
+            _ = bus.recv() => {}
+            _ = tokio::time::sleep_until(tick) => {}
+        }
+    }
+}

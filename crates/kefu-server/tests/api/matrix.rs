@@ -64,6 +64,7 @@ const RULES: &[Rule] = &[
     Rule { method: "post", path: "/api/v1/auth/login", permission: "", kind: Kind::Public },
     Rule { method: "post", path: "/api/v1/auth/logout", permission: "self_service", kind: Kind::Logout },
     Rule { method: "get", path: "/api/v1/notifications", permission: "self_service", kind: Kind::Own },
+    Rule { method: "get", path: "/api/v1/notifications/wait", permission: "self_service", kind: Kind::Own },
     // Marking read: someone else's notification id is simply not found.
     Rule {
         method: "post",

@@ -453,3 +453,38 @@ async fn the_due_soon_view_lists_tickets_about_to_breach(backend: Backend) {
     assert_eq!(b["error"]["field"], "due_within_minutes");
 }
 both_backends!(the_due_soon_view_lists_tickets_about_to_breach);
+
+async fn a_breach_reaches_a_waiting_client_at_once(backend: Backend) {
+    let w = setup(backend).await;
+    let id = phone_ticket(&w).await;
+    w.app.post(&format!("/api/v1/tickets/{id}/take"), &w.admin, json!({})).await;
+    let (_, panel) = w.app.get(&format!("/api/v1/tickets/{id}/sla"), &w.admin).await;
+    let due = millis(&clock(&panel, "first_response")["due_at"]);
+    let (_, mine) = w.app.get("/api/v1/notifications", &w.admin).await;
+    let since = mine["items"].as_array().unwrap().iter().filter_map(|n| n["id"].as_i64()).max().unwrap_or(0);
+    // The assignee's client waits for news; the scheduler records the breach meanwhile.
+    let client = w.app.client.clone();
+    let url = format!("{}/api/v1/notifications/wait?since={since}&wait_secs=20", w.app.base);
+    let token = w.admin.clone();
+    let waiting = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let r = client.get(url).bearer_auth(token).send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        (started.elapsed(), v)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let fired = std::time::Instant::now();
+    kefu_server::sla::tick(&w.app.state(), due.plus_ms(20_000)).await.unwrap();
+    let (waited, news) = waiting.await.unwrap();
+    let after_fire = fired.elapsed();
+    let kinds: Vec<&str> = news.as_array().unwrap().iter().filter_map(|n| n["kind"].as_str()).collect();
+    assert!(kinds.contains(&"sla_breached"), "{news}");
+    assert!(waited < std::time::Duration::from_secs(5), "answered after {waited:?}");
+    assert!(after_fire < std::time::Duration::from_secs(1), "the breach took {after_fire:?} to arrive");
+    // Nothing new: an immediate answer with no items; a bad wait is refused.
+    let (s, v) = w.app.get(&format!("/api/v1/notifications/wait?since={}", i64::MAX), &w.admin).await;
+    assert_eq!((s, v), (StatusCode::OK, json!([])));
+    let (s, b) = w.app.get("/api/v1/notifications/wait?wait_secs=31", &w.admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+}
+both_backends!(a_breach_reaches_a_waiting_client_at_once);
