@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod error;
 pub mod org;
 pub mod pii;
+pub mod routing;
 pub mod security;
 pub mod sla;
 pub mod text;
