@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests of the web UI (web/e2e/*.test.mjs: the shell and admin screens, the agent workspace), driving Debian's Chromium with playwright-core.
+# Browser tests of the web UI (web/e2e/*.test.mjs: the shell and admin screens, the agent workspace, the SLA
+# screens), driving Debian's Chromium with playwright-core.
 #
 # Against a server you started:
 #   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' scripts/web-e2e.sh
@@ -75,4 +76,4 @@ fi
 
 cd "$web"
 # One file at a time: both drive a browser against the same server.
-node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs

@@ -561,8 +561,11 @@ pub fn hours_text(rt: &SlaRuntime, p: &SlaPolicy) -> String {
             } else {
                 format!("{}至{}", names[i], names[j])
             };
-            let spans =
-                if w == ["00:00-24:00"] { "全天".to_string() } else { w.join("、").replace('-', "–") };
+            let spans = if w == ["00:00-24:00"] {
+                "24 小时".to_string()
+            } else {
+                w.join("、").replace('-', "–")
+            };
             parts.push(format!("{days} {spans}"));
         }
         i = j + 1;

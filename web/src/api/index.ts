@@ -23,6 +23,15 @@ import type {
   TicketQuery,
   TicketStatus,
   Tier,
+  HolidayImport,
+  HolidayYear,
+  SlaCalendar,
+  SlaCalendarInput,
+  SlaPolicy,
+  SlaPolicyInput,
+  SlaReport,
+  SlaReportQuery,
+  TicketSla,
   ApiToken,
   AuditQuery,
   AuditRecord,
@@ -120,6 +129,7 @@ export const ticketsApi = {
   list: (q: TicketQuery = {}) => http.get<Page<TicketHit>>('/tickets', clean({ ...q, cursor: q.cursor ?? undefined })),
   get: (id: Id) => http.get<TicketDetail>(`/tickets/${id}`),
   events: (id: Id) => http.get<TicketEvent[]>(`/tickets/${id}/events`),
+  sla: (id: Id) => http.get<TicketSla>(`/tickets/${id}/sla`),
   create: (body: NewTicket) => http.post<Ticket>('/tickets', body),
   update: (id: Id, body: TicketPatch) => http.patch<Ticket>(`/tickets/${id}`, body),
   reply: (id: Id, body: string, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/replies`, { body, expected_version }),
@@ -164,3 +174,18 @@ export const customersApi = {
   reveal: (id: Id, field: RevealField, reason: string) => http.post<Revealed>(`/customers/${id}/reveal`, { field, reason }),
   tickets: (id: Id, q?: PageQuery) => http.get<Page<Ticket>>(`/customers/${id}/tickets`, pageQuery(q)),
 }
+
+export const slaApi = {
+  policies: () => http.get<SlaPolicy[]>('/sla/policies'),
+  createPolicy: (body: SlaPolicyInput) => http.post<SlaPolicy>('/sla/policies', body),
+  updatePolicy: (id: Id, body: SlaPolicyInput) => http.put<SlaPolicy>(`/sla/policies/${id}`, body),
+  calendars: () => http.get<SlaCalendar[]>('/sla/calendars'),
+  createCalendar: (body: SlaCalendarInput) => http.post<SlaCalendar>('/sla/calendars', body),
+  updateCalendar: (id: Id, body: SlaCalendarInput) => http.put<SlaCalendar>(`/sla/calendars/${id}`, body),
+  holidays: () => http.get<HolidayYear[]>('/sla/holidays'),
+  importHolidays: (body: HolidayImport) => http.post<HolidayYear>('/sla/holidays', body),
+  report: (q: SlaReportQuery = {}) => http.get<SlaReport>('/reports/sla', clean({ ...q })),
+}
+
+/** The public, server-rendered page of a merchant's (or the platform's) service commitments. */
+export const commitmentsUrl = (merchantId?: Id | null) => (merchantId ? `/commitments/${merchantId}` : '/commitments')

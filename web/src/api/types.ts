@@ -37,6 +37,9 @@ export type Permission =
   | 'ticket.read'
   | 'ticket.work'
   | 'ticket.supervise'
+  | 'sla.read'
+  | 'sla.manage'
+  | 'holiday.manage'
 
 export interface Me {
   id: Id
@@ -508,4 +511,171 @@ export interface NewCustomer {
 export interface Revealed {
   field: RevealField
   value: string | null
+}
+
+// ---------------------------------------------------------------- SLA (服务时效)
+
+export const SLA_METRICS = ['first_response', 'next_response', 'resolution'] as const
+export type SlaMetric = (typeof SLA_METRICS)[number]
+export const CLOCK_STATES = ['running', 'paused', 'overdue', 'met', 'missed'] as const
+export type ClockState = (typeof CLOCK_STATES)[number]
+
+/** One clock of a ticket: seconds are business seconds of the policy's calendar. */
+export interface SlaClock {
+  metric: SlaMetric
+  /** 1 for first response and resolution; the n-th customer message for next response. */
+  cycle: number
+  state: ClockState
+  target_secs: number
+  elapsed_secs: number
+  /** Negative when late. */
+  remaining_secs: number
+  started_at: Timestamp
+  stopped_at: Timestamp | null
+  due_at: Timestamp | null
+  warn_at: Timestamp | null
+  warned: boolean
+  breached: boolean
+}
+
+/** GET /tickets/{id}/sla */
+export interface TicketSla {
+  policy_id: Id | null
+  policy_name: string | null
+  calendar_id: Id | null
+  pause_when_pending: boolean
+  next_due_at: Timestamp | null
+  clocks: SlaClock[]
+}
+
+export interface SlaConditions {
+  channels: Channel[]
+  /** Category codes; a code also matches its sub-categories. */
+  categories: string[]
+  priorities: Priority[]
+  tiers: Tier[]
+  /** Member tiers; `vip` stands for customers marked VIP. */
+  member_tiers: string[]
+}
+
+/** Business seconds; null: not measured. */
+export interface SlaTargets {
+  first_response_secs: number | null
+  next_response_secs: number | null
+  resolution_secs: number | null
+}
+
+export const BREACH_ACTION_TYPES = ['raise_priority', 'escalate_tier', 'reassign_team'] as const
+export type BreachActionType = (typeof BREACH_ACTION_TYPES)[number]
+export type BreachAction = { type: 'raise_priority' } | { type: 'escalate_tier' } | { type: 'reassign_team'; team_id: Id }
+
+export interface SlaPolicy {
+  id: Id
+  /** null: a platform policy, tried after the merchant's own. */
+  merchant_id: Id | null
+  name: string
+  position: number
+  active: boolean
+  conditions: SlaConditions
+  targets: SlaTargets
+  /** null: the team's, merchant's or platform's default calendar. */
+  calendar_id: Id | null
+  pause_when_pending: boolean
+  warn_percent: number
+  breach_actions: BreachAction[]
+}
+
+export type SlaPolicyInput = Omit<SlaPolicy, 'id' | 'merchant_id'> & { merchant_id?: Id | null }
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
+export type Weekday = (typeof WEEKDAYS)[number]
+
+export interface SlaCalendar {
+  id: Id
+  merchant_id: Id | null
+  name: string
+  time_zone: string
+  /** mon … sun → windows like "09:00-12:00"; a missing or empty day is closed. */
+  weekly: Partial<Record<Weekday, string[]>>
+  /** Windows of a make-up workday (调休上班); null: Monday's. */
+  makeup_windows: string[] | null
+  /** Follows the statutory holiday schedule. */
+  holidays: boolean
+  created_at: Timestamp
+  updated_at: Timestamp
+  /** Dates of the next 90 days without a published holiday schedule: counted by the weekly rule only. */
+  uncovered_dates?: string[]
+  /** Set when the stored calendar cannot be used (it counts as 7×24 until fixed). */
+  problem?: string | null
+}
+
+export interface SlaCalendarInput {
+  merchant_id?: Id | null
+  name: string
+  time_zone: string
+  weekly: Partial<Record<Weekday, string[]>>
+  makeup_windows?: string[] | null
+  holidays: boolean
+}
+
+export interface HolidayDay {
+  date: string
+  kind: 'holiday' | 'workday' | string
+  name: string
+}
+
+export interface HolidayYear {
+  year: number
+  origin: 'shipped' | 'imported' | string
+  source: string | null
+  holidays: number
+  makeup_workdays: number
+  /** The year in the JSON import format. */
+  schedule: { year: number; source?: string; days: HolidayDay[] } | null
+}
+
+export interface HolidayImport {
+  format: 'json' | 'csv'
+  /** Required for CSV. */
+  year?: number
+  content: string
+}
+
+export const SLA_GROUP_BY = ['policy', 'team', 'agent', 'channel'] as const
+export type SlaGroupBy = (typeof SLA_GROUP_BY)[number]
+
+export interface SlaReportQuery {
+  from?: string
+  to?: string
+  group_by?: SlaGroupBy
+  merchant_id?: Id
+}
+
+export interface SlaReportRow {
+  /** The policy, team or agent id, or the channel; null when not set. */
+  group: string | null
+  metric: SlaMetric | string
+  measured: number
+  met: number
+  breached: number
+  /** 0–1; null with nothing measured. */
+  compliance: number | null
+  avg_elapsed_secs: number | null
+}
+
+export interface ResponseBucket {
+  /** Inclusive upper bound; null for the last, open bucket. */
+  up_to_secs: number | null
+  count: number
+}
+
+export interface SlaReport {
+  from: Timestamp
+  to: Timestamp
+  group_by: SlaGroupBy | string
+  rows: SlaReportRow[]
+  first_response_distribution: ResponseBucket[]
+  chat_sessions: number
+  chat_answered_30s: number | null
+  chat_answered_3min: number | null
 }

@@ -20,6 +20,7 @@ const views: Record<string, () => Promise<unknown>> = {
   departments: () => import('@/views/admin/DepartmentsView.vue'),
   users: () => import('@/views/admin/UsersView.vue'),
   'api-tokens': () => import('@/views/admin/ApiTokensView.vue'),
+  sla: () => import('@/views/admin/SlaView.vue'),
   audit: () => import('@/views/admin/AuditView.vue'),
   security: () => import('@/views/admin/SecuritySettingsView.vue'),
   account: () => import('@/views/account/AccountSecurityView.vue'),

@@ -1,6 +1,6 @@
 // The screens and who may see them: one list feeds the router, the side menu and the workbench links.
 import type { Component } from 'vue'
-import { Shop, UserFilled, OfficeBuilding, User, Key, Document, Lock, Avatar, Tickets, Postcard, Connection } from '@element-plus/icons-vue'
+import { Shop, UserFilled, OfficeBuilding, User, Key, Document, Lock, Avatar, Tickets, Postcard, Connection, Timer } from '@element-plus/icons-vue'
 
 export interface NavItem {
   name: string
@@ -23,6 +23,7 @@ export const NAV: NavItem[] = [
   { name: 'departments', path: '/admin/departments', title: 'nav.departments', desc: 'home.links.departments', permission: 'department.read', icon: OfficeBuilding, group: 'admin' },
   { name: 'users', path: '/admin/users', title: 'nav.users', desc: 'home.links.users', permission: 'user.read', icon: User, group: 'admin' },
   { name: 'api-tokens', path: '/admin/api-tokens', title: 'nav.apiTokens', desc: 'home.links.apiTokens', permission: 'token.manage', icon: Key, group: 'admin' },
+  { name: 'sla', path: '/admin/sla', title: 'nav.sla', desc: 'home.links.sla', permission: 'sla.read', icon: Timer, group: 'admin' },
   { name: 'audit', path: '/admin/audit', title: 'nav.audit', desc: 'home.links.audit', permission: 'audit.read', icon: Document, group: 'admin' },
   { name: 'security', path: '/admin/security', title: 'nav.security', desc: 'home.links.security', permission: 'security.manage', icon: Lock, group: 'admin' },
   { name: 'account', path: '/account/security', title: 'nav.account', desc: 'home.links.account', permission: 'self_service', icon: Avatar, group: 'personal' },

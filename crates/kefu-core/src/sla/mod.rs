@@ -34,7 +34,8 @@ pub fn duration_zh(secs: u64) -> String {
     if secs < 60 {
         return format!("{secs} 秒");
     }
-    if secs.is_multiple_of(86_400) && secs >= 2 * 86_400 {
+    // Regulations speak of 24 and 48 hours, and of 7 days.
+    if secs.is_multiple_of(86_400) && secs >= 3 * 86_400 {
         return format!("{} 天", secs / 86_400);
     }
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);

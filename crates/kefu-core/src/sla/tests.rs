@@ -332,4 +332,6 @@ fn shipped_policies_follow_the_regulations_and_read_as_plain_chinese() {
     assert_eq!(lines[0].text, "30 秒内首次响应；客户再次留言后 3 分钟内答复；24 小时内处理完毕");
     assert!(lines.iter().any(|l| l.scope == "售后" && l.text.contains("7 天内处理完毕")), "{lines:?}");
     assert_eq!(duration_zh(5400), "1 小时 30 分钟");
+    assert_eq!(duration_zh(48 * 3600), "48 小时");
+    assert_eq!(duration_zh(7 * 86_400), "7 天");
 }

@@ -515,6 +515,12 @@ pub async fn commitments_page(
     let merchant = path.map(|p| p.0);
     let c = match commitments_of(&state, merchant).await {
         Ok(c) => c,
+        Err(e) if e.code == ErrorCode::NotFound => {
+            let page = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到 · 服务承诺</title>\
+<body style=\"font-family:sans-serif;max-width:56em;margin:2em auto\"><h1>未找到该商家</h1>\
+<p>没有这个商家的服务承诺。The merchant does not exist.</p></body></html>";
+            return (StatusCode::NOT_FOUND, Html(page)).into_response();
+        }
         Err(e) => return e.into_response(),
     };
     let who = c.merchant_name.as_deref().unwrap_or("平台客服");
