@@ -41,10 +41,16 @@ pub enum Action {
     SlaManage,
     /// Import or replace the statutory holiday schedule, which every calendar shares (platform only).
     HolidayManage,
+    /// See the routing live view (queues, agents' presence and load) and attendance.
+    RoutingRead,
+    /// Edit skill groups, their members and agents' capacity.
+    RoutingManage,
+    /// Grant on-duty certification (上岗认证) for a skill group.
+    CertificationGrant,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::SelfService,
         Action::MerchantRead,
         Action::MerchantManage,
@@ -66,6 +72,9 @@ impl Action {
         Action::SlaRead,
         Action::SlaManage,
         Action::HolidayManage,
+        Action::RoutingRead,
+        Action::RoutingManage,
+        Action::CertificationGrant,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +100,9 @@ impl Action {
             Action::SlaRead => "sla.read",
             Action::SlaManage => "sla.manage",
             Action::HolidayManage => "holiday.manage",
+            Action::RoutingRead => "routing.read",
+            Action::RoutingManage => "routing.manage",
+            Action::CertificationGrant => "certification.grant",
         }
     }
 }
@@ -119,6 +131,11 @@ pub fn role_permits(role: Role, action: Action) -> bool {
             matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
         }
         SlaManage => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        RoutingRead => {
+            matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
+        }
+        RoutingManage => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
+        CertificationGrant => matches!(role, Trainer | Manager | Director | MerchantAdmin | PlatformAdmin),
         // Creating merchants and setting platform security policy belong to the platform alone.
         MerchantManage | SecurityManage | HolidayManage => matches!(role, PlatformAdmin),
     }

@@ -56,6 +56,9 @@ pub mod perm {
         SlaRead,
         SlaManage,
         HolidayManage,
+        RoutingRead,
+        RoutingManage,
+        CertificationGrant,
     );
 }
 

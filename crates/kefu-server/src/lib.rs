@@ -13,6 +13,7 @@ pub mod gate;
 pub mod metrics;
 mod ops;
 pub mod retention;
+pub mod routing;
 pub mod sanitize;
 pub mod sla;
 pub mod state;
@@ -133,6 +134,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::list_holidays, sla::import_holidays))
         .routes(routes!(sla::report))
         .routes(routes!(sla::public_commitments))
+        .routes(routes!(routing::my_presence, routing::set_my_presence))
+        .routes(routes!(routing::list_groups, routing::create_group))
+        .routes(routes!(routing::update_group))
+        .routes(routes!(routing::list_members, routing::set_members))
+        .routes(routes!(routing::list_certifications, routing::grant_certification))
+        .routes(routes!(routing::set_capacity))
+        .routes(routes!(routing::live))
+        .routes(routes!(routing::live_stream))
+        .routes(routes!(routing::attendance))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(tickets::upload))
@@ -188,6 +198,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %kefu_store::redact_url(&config.database_url), ready_ms = started.elapsed().as_millis() as u64,
         "kefu ready: http://{addr}/");
     tokio::spawn(sla::run_scheduler(state.clone()));
+    tokio::spawn(routing::run_router(state.clone()));
     let refresher = state.clone();
     let key_file = (config.pii_key.is_none()).then(|| config.pii_key_path());
     tokio::spawn(async move {

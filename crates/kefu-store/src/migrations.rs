@@ -28,6 +28,7 @@ pub fn sqlite() -> Migrator {
         (4, "notifications", include_str!("../migrations/sqlite/0004_notifications.sql")),
         (5, "list_indexes", include_str!("../migrations/sqlite/0005_list_indexes.sql")),
         (6, "sla", include_str!("../migrations/sqlite/0006_sla.sql")),
+        (7, "routing", include_str!("../migrations/sqlite/0007_routing.sql")),
     ])
 }
 
@@ -39,5 +40,6 @@ pub fn postgres() -> Migrator {
         (4, "notifications", include_str!("../migrations/postgres/0004_notifications.sql")),
         (5, "list_indexes", include_str!("../migrations/postgres/0005_list_indexes.sql")),
         (6, "sla", include_str!("../migrations/postgres/0006_sla.sql")),
+        (7, "routing", include_str!("../migrations/postgres/0007_routing.sql")),
     ])
 }

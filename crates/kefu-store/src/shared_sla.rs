@@ -420,6 +420,22 @@ impl SlaStore for StoreImpl {
         r.map(|r| Ok((r.try_get("member_tier")?, r.try_get("vip")?))).transpose()
     }
 
+    async fn sla_live_counts(&self, s: &Scope, now: Millis, soon: Millis) -> Result<(i64, i64)> {
+        let _ = now;
+        let due = sqlx::query("SELECT COUNT(*) AS n FROM sla_timers WHERE due_at <= $1 AND ($2 IS NULL OR merchant_id = $2)")
+            .bind(soon.0)
+            .bind(s.merchant_filter())
+            .fetch_one(&self.reader)
+            .await?;
+        let late = sqlx::query(
+            "SELECT COUNT(DISTINCT ticket_id) AS n FROM sla_records WHERE stopped_at IS NULL AND breached AND ($1 IS NULL OR merchant_id = $1)",
+        )
+        .bind(s.merchant_filter())
+        .fetch_one(&self.reader)
+        .await?;
+        Ok((due.try_get("n")?, late.try_get("n")?))
+    }
+
     async fn sla_timer_count(&self) -> Result<i64> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM sla_timers").fetch_one(&self.reader).await?;
         Ok(r.try_get("n")?)

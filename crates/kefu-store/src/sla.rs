@@ -161,6 +161,9 @@ pub trait SlaStore: Send + Sync {
     async fn sla_set_timer(&self, ticket_id: i64, due: Millis) -> Result<()>;
     /// A customer's member tier and VIP flag, for policy matching.
     async fn customer_tier(&self, customer_id: i64) -> Result<Option<(String, bool)>>;
+    /// For the live view, in the scope: tickets whose timer falls due by `soon`, and tickets with a running
+    /// clock already past its target.
+    async fn sla_live_counts(&self, s: &Scope, now: Millis, soon: Millis) -> Result<(i64, i64)>;
     /// How many timers are set.
     async fn sla_timer_count(&self) -> Result<i64>;
     /// Open tickets without a timer that have never been measured (loaded in bulk, e.g. demo data).

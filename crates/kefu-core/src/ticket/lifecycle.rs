@@ -156,6 +156,7 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         K::OrdersChanged { order_numbers } => s.order_numbers = order_numbers.clone(),
         K::Linked { .. }
         | K::MergedFrom { .. }
+        | K::Routed { .. }
         | K::SlaPolicyApplied { .. }
         | K::SlaWarned { .. }
         | K::SlaBreached { .. } => {}

@@ -350,6 +350,11 @@ pub enum TicketEventKind {
         /// Why it was (re)chosen, e.g. `created`, `priority_changed`, `policy_edited`.
         reason: String,
     },
+    /// The router chose who gets the ticket (分配规则), e.g. `最少负载（售后组）`; the `Assigned` event follows.
+    Routed {
+        group_id: i64,
+        rule: String,
+    },
     /// 预警: a clock reached the policy's warning share of its target.
     SlaWarned {
         metric: crate::sla::SlaMetric,
@@ -389,6 +394,7 @@ impl TicketEventKind {
             TicketEventKind::OrdersChanged { .. } => "orders_changed",
             TicketEventKind::Linked { .. } => "linked",
             TicketEventKind::MergedFrom { .. } => "merged_from",
+            TicketEventKind::Routed { .. } => "routed",
             TicketEventKind::SlaPolicyApplied { .. } => "sla_policy_applied",
             TicketEventKind::SlaWarned { .. } => "sla_warned",
             TicketEventKind::SlaBreached { .. } => "sla_breached",

@@ -5,6 +5,7 @@ mod customers;
 mod input;
 mod matrix;
 mod retention;
+mod routing;
 mod sla;
 mod story;
 mod tickets;

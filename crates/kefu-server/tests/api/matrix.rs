@@ -31,6 +31,8 @@ enum Obj {
     SlaPolicy,
     /// A merchant's own business calendar.
     Calendar,
+    /// A merchant's own skill group.
+    Group,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -51,6 +53,8 @@ enum Kind {
     Item(Obj),
     /// Acts on a list of tickets: foreign tickets are reported per ticket as not found.
     Bulk,
+    /// A scoped read that is not a list (live view, attendance, a stream).
+    Read,
 }
 
 struct Rule {
@@ -381,6 +385,54 @@ const RULES: &[Rule] = &[
     Rule { method: "post", path: "/api/v1/sla/holidays", permission: "holiday.manage", kind: Kind::Platform },
     Rule { method: "get", path: "/api/v1/reports/sla", permission: "sla.read", kind: Kind::List(None) },
     Rule { method: "get", path: "/api/v1/public/commitments", permission: "", kind: Kind::Public },
+    Rule { method: "get", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
+    Rule { method: "put", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
+    Rule {
+        method: "get",
+        path: "/api/v1/routing/groups",
+        permission: "routing.read",
+        kind: Kind::List(None),
+    },
+    Rule { method: "post", path: "/api/v1/routing/groups", permission: "routing.manage", kind: Kind::Create },
+    Rule {
+        method: "put",
+        path: "/api/v1/routing/groups/{id}",
+        permission: "routing.manage",
+        kind: Kind::Item(Obj::Group),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/routing/groups/{id}/members",
+        permission: "routing.read",
+        kind: Kind::Item(Obj::Group),
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/routing/groups/{id}/members",
+        permission: "routing.manage",
+        kind: Kind::Item(Obj::Group),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/users/{id}/certifications",
+        permission: "routing.read",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/users/{id}/certifications",
+        permission: "certification.grant",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/users/{id}/capacity",
+        permission: "routing.manage",
+        kind: Kind::Item(Obj::User),
+    },
+    Rule { method: "get", path: "/api/v1/routing/live", permission: "routing.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/routing/live/stream", permission: "routing.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/routing/attendance", permission: "routing.read", kind: Kind::Read },
 ];
 
 /// Which roles hold each permission: the product's decision, restated here independently of the code.
@@ -404,6 +456,11 @@ fn role_has(permission: &str, role: Role) -> bool {
             matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
         }
         "sla.manage" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        "routing.read" => {
+            matches!(role, Supervisor | Manager | Director | QaInspector | MerchantAdmin | PlatformAdmin)
+        }
+        "routing.manage" => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
+        "certification.grant" => matches!(role, Trainer | Manager | Director | MerchantAdmin | PlatformAdmin),
         other => panic!("no role table entry for permission '{other}'"),
     }
 }
@@ -421,6 +478,7 @@ struct Fixture {
     customer2: [i64; 2],
     policy: [i64; 2],
     calendar: [i64; 2],
+    group: [i64; 2],
     department: i64,
 }
 
@@ -437,6 +495,7 @@ impl Fixture {
             Obj::Attachment => self.attachment[i],
             Obj::SlaPolicy => self.policy[i],
             Obj::Calendar => self.calendar[i],
+            Obj::Group => self.group[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -458,6 +517,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         customer2: [0; 2],
         policy: [0; 2],
         calendar: [0; 2],
+        group: [0; 2],
         department: 0,
     };
     f.department = s
@@ -572,6 +632,10 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{p}");
         f.policy[i] = p["id"].as_i64().unwrap();
+        let (st, g) =
+            app.post("/api/v1/routing/groups", &admin, json!({"merchant_id": m.id, "name": "售后组"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{g}");
+        f.group[i] = g["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -635,6 +699,12 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("post", "/api/v1/sla/calendars") | ("put", "/api/v1/sla/calendars/{id}") => {
             json!({"name": format!("日历{n}"), "weekly": {"mon": ["09:00-18:00"]}})
         }
+        ("put", "/api/v1/me/presence") => json!({"status": "away", "reason": "开会"}),
+        ("post", "/api/v1/routing/groups") => json!({"name": format!("技能组{n}")}),
+        ("put", "/api/v1/routing/groups/{id}") => json!({"name": format!("改名组{n}")}),
+        ("put", "/api/v1/routing/groups/{id}/members") => json!([]),
+        ("post", "/api/v1/users/{id}/certifications") => json!({"group_id": f.group[0]}),
+        ("put", "/api/v1/users/{id}/capacity") => json!({"max_chats": 5, "max_tickets": 30}),
         ("put", "/api/v1/sla/calendar-assignments") => json!({"calendar_id": f.calendar[0]}),
         ("post", "/api/v1/sla/holidays") => {
             json!({"format": "csv", "year": 2030, "content": "2030-01-01,holiday,元旦"})

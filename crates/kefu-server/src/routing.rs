@@ -1,0 +1,109 @@
+//! The router: gives waiting tickets to online agents by the rules of `kefu_core::routing`.
+//!
+//! The queue is not a separate record: it is every active ticket nobody holds, so a crash loses
+//! nothing (whatever was not assigned is still waiting). One node routes at a time (a lease row renewed
+//! every round), and each assignment goes through the ordinary ticket path under the ticket's row lock
+//! and is refused when someone took the ticket meanwhile, so nothing is assigned twice. Each assignment
+//! is recorded as a `routed` event with the rule that chose the agent, then the `assigned` event.
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+use kefu_core::authz::{Action, Scope};
+use kefu_core::routing::{route_batch, select_group, Request, SkillGroup};
+use kefu_core::ticket::{decide, Actor, Assignee, TicketCommand, TicketEvent, TicketEventKind, TicketState};
+use kefu_core::time::Millis;
+use kefu_store::AuditCtx;
+
+/// The system actor of routing decisions.
+pub const ROUTER: &str = "router";
+
+/// How many waiting tickets one round considers (oldest first).
+pub const ROUND_LIMIT: i64 = 5_000;
+
+/// One routing round at `now`: returns how many tickets were assigned.
+pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
+    let groups = state.store.all_groups().await?;
+    if groups.is_empty() {
+        return Ok(0);
+    }
+    let waiting = state.store.waiting_tickets(ROUND_LIMIT).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let mut agents = state.store.online_agents().await?;
+    if agents.is_empty() {
+        return Ok(0);
+    }
+    let placed: Vec<Request> = waiting
+        .into_iter()
+        .filter_map(|mut r| {
+            let g = select_group(&groups, &r)?;
+            r.group_id = Some(g.id);
+            Some(r)
+        })
+        .collect();
+    let choices = route_batch(&groups, &placed, &mut agents, now);
+    let scope = Scope::operator(Action::TicketSupervise);
+    let ctx = AuditCtx::operator(ROUTER, now);
+    let actor = Actor::System { name: ROUTER.into() };
+    let mut assigned = 0;
+    for (id, choice) in choices {
+        // Set when this round's change, not another router's, assigns the ticket.
+        let mine = std::sync::atomic::AtomicBool::new(false);
+        let build = |st: &TicketState| -> Result<Vec<TicketEvent>, kefu_core::DomainError> {
+            mine.store(false, std::sync::atomic::Ordering::Relaxed);
+            if st.assignee.is_someone() || !st.status.is_active() || st.merged_into.is_some() {
+                return Ok(Vec::new());
+            }
+            mine.store(true, std::sync::atomic::Ordering::Relaxed);
+            let to = Assignee { user_id: Some(choice.agent_id), team_id: None };
+            let mut events = vec![TicketEvent {
+                at: now,
+                actor: actor.clone(),
+                kind: TicketEventKind::Routed { group_id: choice.group_id, rule: choice.rule.clone() },
+            }];
+            events.extend(decide(st, &TicketCommand::Assign { to }, &actor, now, &crate::tickets::policy())?);
+            Ok(events)
+        };
+        match crate::tickets::change(state, &scope, &ctx, id, None, "route", &build).await {
+            Ok(t)
+                if t.assignee_id == Some(choice.agent_id)
+                    && mine.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                state.store.mark_assigned(choice.agent_id, now).await?;
+                assigned += 1;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(ticket = id, error = %e.message, "routing a ticket failed"),
+        }
+    }
+    Ok(assigned)
+}
+
+/// The router loop: a round whenever a ticket changes on this node, and at least every second (for
+/// other nodes' tickets and agents coming online), while this node holds the lease.
+pub async fn run_router(state: AppState) {
+    let me = format!("node-{}-{}", std::process::id(), crate::auth::new_token("r"));
+    let mut bus = state.ticket_events.subscribe();
+    loop {
+        let now = crate::auth::now();
+        match state.store.router_lease(&me, now, now.plus_ms(5_000)).await {
+            Ok(true) => {
+                if let Err(e) = round(&state, now).await {
+                    tracing::error!(error = %e.message, "routing round failed");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "router lease failed"),
+        }
+        tokio::select! {
+            _ = bus.recv() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// The groups a request of this scope's tenant could be placed in (for the live view).
+pub fn place<'g>(groups: &'g [SkillGroup], r: &Request) -> Option<&'g SkillGroup> {
+    select_group(groups, r)
+}

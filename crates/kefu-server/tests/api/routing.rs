@@ -1,0 +1,239 @@
+//! Routing and presence through the API: the on-duty gate, routing by group and capacity, the rule in
+//! the timeline, tenant isolation, two routers at once, the live view and its stream, attendance.
+
+use crate::both_backends;
+use crate::common::{error_code, Backend, TestApp};
+use kefu_core::org::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+struct Shop {
+    app: TestApp,
+    admin: String,
+    merchant: i64,
+    other: i64,
+    group: i64,
+    a1: (i64, String),
+    a2: (i64, String),
+}
+
+async fn shop(backend: Backend) -> Shop {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let (_, m) = app.post("/api/v1/merchants", &admin, json!({"code": "shop-r", "name": "路由小店"})).await;
+    let (_, o) = app.post("/api/v1/merchants", &admin, json!({"code": "shop-o", "name": "别家小店"})).await;
+    let merchant = m["id"].as_i64().unwrap();
+    let (s, g) = app
+        .post(
+            "/api/v1/routing/groups",
+            &admin,
+            json!({"merchant_id": merchant, "name": "售后组", "strategy": "least_loaded"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let group = g["id"].as_i64().unwrap();
+    let a1 = app.user("r.agent1", Role::Agent, Some(merchant)).await;
+    let a2 = app.user("r.agent2", Role::Agent, Some(merchant)).await;
+    let (s, b) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/routing/groups/{group}/members"),
+            Some(&admin),
+            Some(json!([{"user_id": a1, "skill_level": 4}, {"user_id": a2}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    Shop {
+        a1: (a1, app.login("r.agent1").await),
+        a2: (a2, app.login("r.agent2").await),
+        app,
+        admin,
+        merchant,
+        other: o["id"].as_i64().unwrap(),
+        group,
+    }
+}
+
+async fn ticket(w: &Shop, merchant: i64, subject: &str) -> i64 {
+    let (s, t) = w
+        .app
+        .post(
+            "/api/v1/tickets",
+            &w.admin,
+            json!({"merchant_id": merchant, "channel": "web", "subject": subject}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    t["id"].as_i64().unwrap()
+}
+
+async fn online(w: &Shop, who: &(i64, String)) -> (StatusCode, Value) {
+    w.app.put("/api/v1/me/presence", &who.1, json!({"status": "online"})).await
+}
+
+async fn certify(w: &Shop, who: &(i64, String)) {
+    w.app.user(&format!("trainer.{}", who.0), Role::Trainer, Some(w.merchant)).await;
+    let trainer = w.app.login(&format!("trainer.{}", who.0)).await;
+    let (s, c) = w
+        .app
+        .post(
+            &format!("/api/v1/users/{}/certifications", who.0),
+            &trainer,
+            json!({"group_id": w.group, "source": "trainer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert!(c["granted_by"].is_i64(), "{c}");
+}
+
+async fn assignee(w: &Shop, id: i64) -> Option<i64> {
+    let (_, t) = w.app.get(&format!("/api/v1/tickets/{id}"), &w.admin).await;
+    t["ticket"]["assignee_id"].as_i64()
+}
+
+async fn routing_by_group_capacity_and_the_on_duty_gate(backend: Backend) {
+    let w = shop(backend).await;
+    // Not certified: the gate refuses and says why; stepping away is always allowed.
+    let (s, b) = online(&w, &w.a1).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(error_code(&b), "forbidden");
+    assert!(b["error"]["message"].as_str().unwrap().contains("售后组"), "{b}");
+    let (s, b) = w.app.put("/api/v1/me/presence", &w.a1.1, json!({"status": "away", "reason": "培训"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    certify(&w, &w.a1).await;
+    let (s, me) = online(&w, &w.a1).await;
+    assert_eq!(s, StatusCode::OK, "{me}");
+    assert_eq!(me["presence"]["status"], "online");
+
+    // A ticket goes to the online, certified member, with the rule in the timeline.
+    let t1 = ticket(&w, w.merchant, "退货咨询").await;
+    let state = w.app.state();
+    kefu_server::routing::round(&state, kefu_server::auth::now()).await.unwrap();
+    assert_eq!(assignee(&w, t1).await, Some(w.a1.0));
+    let (_, evs) = w.app.get(&format!("/api/v1/tickets/{t1}/events"), &w.admin).await;
+    let evs = evs.as_array().unwrap();
+    let routed = evs.iter().find(|e| e["kind"]["type"] == "routed").unwrap_or_else(|| panic!("{evs:?}"));
+    assert!(routed["kind"]["rule"].as_str().unwrap().contains("售后组"), "{routed}");
+    assert_eq!(routed["actor"]["name"], "router");
+    assert!(evs.iter().any(|e| e["kind"]["type"] == "assigned" && e["kind"]["to"]["user_id"] == w.a1.0));
+
+    // At capacity the next ticket waits; the live view shows it queued.
+    let (s, b) = w
+        .app
+        .put(
+            &format!("/api/v1/users/{}/capacity", w.a1.0),
+            &w.admin,
+            json!({"max_chats": 5, "max_tickets": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let t2 = ticket(&w, w.merchant, "换货咨询").await;
+    kefu_server::routing::round(&state, kefu_server::auth::now()).await.unwrap();
+    assert_eq!(assignee(&w, t2).await, None, "never beyond capacity");
+    let (s, live) = w.app.get("/api/v1/routing/live", &w.admin).await;
+    assert_eq!(s, StatusCode::OK, "{live}");
+    let q = live["queues"].as_array().unwrap().iter().find(|q| q["group_id"] == w.group).unwrap();
+    assert_eq!(q["waiting"], 1, "{live}");
+    assert_eq!(live["presence_counts"]["online"], 1, "{live}");
+
+    // A second certified agent comes online and gets it; another merchant's ticket never reaches them.
+    certify(&w, &w.a2).await;
+    let (s, b) = online(&w, &w.a2).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let foreign = ticket(&w, w.other, "别家的问题").await;
+    kefu_server::routing::round(&state, kefu_server::auth::now()).await.unwrap();
+    assert_eq!(assignee(&w, t2).await, Some(w.a2.0));
+    assert_eq!(assignee(&w, foreign).await, None, "no cross-tenant routing");
+
+    // Attendance counts the day's presence.
+    let (s, a) = w.app.get("/api/v1/routing/attendance", &w.admin).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let row = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_id"] == w.a1.0)
+        .unwrap_or_else(|| panic!("{a}"));
+    assert!(row["first_on_duty_at"].is_string(), "{row}");
+    let (s, b) = w.app.get("/api/v1/routing/attendance?date=2026-13-01", &w.admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+
+    // Bad input names the field.
+    let (s, b) =
+        w.app.post("/api/v1/routing/groups", &w.admin, json!({"name": "", "merchant_id": w.merchant})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "name");
+    let (s, b) = w
+        .app
+        .post("/api/v1/routing/groups", &w.admin, json!({"name": "售后组", "merchant_id": w.merchant}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    let (s, b) = w.app.put("/api/v1/me/presence", &w.a1.1, json!({"status": "dancing"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+}
+both_backends!(routing_by_group_capacity_and_the_on_duty_gate);
+
+async fn two_routers_never_assign_a_ticket_twice(backend: Backend) {
+    let w = shop(backend).await;
+    certify(&w, &w.a1).await;
+    certify(&w, &w.a2).await;
+    online(&w, &w.a1).await;
+    online(&w, &w.a2).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(ticket(&w, w.merchant, &format!("咨询 {i}")).await);
+    }
+    let a = w.app.second_node().await;
+    let b = w.app.second_node().await;
+    let now = kefu_server::auth::now();
+    let (ra, rb) = tokio::join!(kefu_server::routing::round(&a, now), kefu_server::routing::round(&b, now));
+    let assigned = ra.unwrap() + rb.unwrap();
+    assert_eq!(assigned, 12, "each ticket assigned by exactly one router");
+    for id in ids {
+        let (_, evs) = w.app.get(&format!("/api/v1/tickets/{id}/events"), &w.admin).await;
+        let n = evs.as_array().unwrap().iter().filter(|e| e["kind"]["type"] == "assigned").count();
+        assert_eq!(n, 1, "ticket {id}: {evs}");
+    }
+}
+both_backends!(two_routers_never_assign_a_ticket_twice);
+
+async fn the_live_stream_shows_a_change_within_a_second(backend: Backend) {
+    let w = shop(backend).await;
+    // One snapshot and the end, by default.
+    let r = w
+        .app
+        .client
+        .get(format!("{}/api/v1/routing/live/stream", w.app.base))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("event: live\ndata: {"), "{text}");
+    // Kept open: a new ticket shows in the queue within a second.
+    let mut r = w
+        .app
+        .client
+        .get(format!("{}/api/v1/routing/live/stream?max_secs=10", w.app.base))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: live"));
+    let started = std::time::Instant::now();
+    ticket(&w, w.merchant, "新来的咨询").await;
+    let mut seen = String::new();
+    while !seen.contains("\"waiting\":1") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(3), r.chunk())
+            .await
+            .expect("no update")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+    let (s, b) = w.app.get("/api/v1/routing/live/stream?max_secs=99999", &w.admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+}
+both_backends!(the_live_stream_shows_a_change_within_a_second);
