@@ -437,7 +437,15 @@ pub async fn take(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<VersionOnly>,
 ) -> ApiResult<Json<Ticket>> {
+    check_capacity(&state, g.principal.user_id).await?;
     run(&state, &g, id, b.expected_version, TicketCommand::Take).await
+}
+
+/// Nobody holds more open tickets than their capacity (接待上限): a refusal says so.
+async fn check_capacity(state: &AppState, user: i64) -> ApiResult<()> {
+    let agent = state.store.agent_state(user).await?;
+    kefu_core::routing::check_capacity(&agent, kefu_core::routing::WorkKind::Ticket)
+        .map_err(|r| ApiError::from(kefu_core::DomainError::from(r)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -464,6 +472,7 @@ async fn check_assignee(
                 format!("user {u} cannot hold this ticket"),
             ));
         }
+        check_capacity(state, u).await?;
     }
     if let Some(t) = team {
         let found = state.store.get_team(scope, t).await?;

@@ -130,6 +130,13 @@ async fn routing_by_group_capacity_and_the_on_duty_gate(backend: Backend) {
     let t2 = ticket(&w, w.merchant, "换货咨询").await;
     kefu_server::routing::round(&state, kefu_server::auth::now()).await.unwrap();
     assert_eq!(assignee(&w, t2).await, None, "never beyond capacity");
+    // Nor by hand: a supervisor's assignment and the agent's own take are refused, saying why.
+    let (s, b) =
+        w.app.post(&format!("/api/v1/tickets/{t2}/assign"), &w.admin, json!({"user_id": w.a1.0})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("上限"), "{b}");
+    let (s, b) = w.app.post(&format!("/api/v1/tickets/{t2}/take"), &w.a1.1, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
     let (s, live) = w.app.get("/api/v1/routing/live", &w.admin).await;
     assert_eq!(s, StatusCode::OK, "{live}");
     let q = live["queues"].as_array().unwrap().iter().find(|q| q["group_id"] == w.group).unwrap();
