@@ -44,10 +44,12 @@ pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
         .collect();
     let choices = route_batch(&groups, &placed, &mut agents, now);
     let scope = Scope::operator(Action::TicketSupervise);
-    let ctx = AuditCtx::operator(ROUTER, now);
     let actor = Actor::System { name: ROUTER.into() };
     let mut assigned = 0;
     for (id, choice) in choices {
+        // The assignment happens now, a little after the round began.
+        let now = crate::auth::now().max(now);
+        let ctx = AuditCtx::operator(ROUTER, now);
         // Set when this round's change, not another router's, assigns the ticket.
         let mine = std::sync::atomic::AtomicBool::new(false);
         let build = |st: &TicketState| -> Result<Vec<TicketEvent>, kefu_core::DomainError> {
