@@ -78,6 +78,9 @@ pub struct Config {
     /// A base64 master key instead of the key file (e.g. from a secret store). Never logged.
     pub pii_key: Option<String>,
     pub security: SecurityConfig,
+    /// Seconds without a heartbeat from an online or busy agent's client before they are set away
+    /// (连接中断); 0 turns it off.
+    pub away_after_secs: u64,
 }
 
 impl Default for Config {
@@ -96,6 +99,7 @@ impl Default for Config {
             pii_key_file: None,
             pii_key: None,
             security: SecurityConfig::default(),
+            away_after_secs: 90,
         }
     }
 }
@@ -117,6 +121,7 @@ impl std::fmt::Debug for Config {
             .field("pii_key_file", &self.pii_key_file)
             .field("pii_key", &self.pii_key.as_ref().map(|_| "***"))
             .field("security", &self.security)
+            .field("away_after_secs", &self.away_after_secs)
             .finish()
     }
 }
@@ -130,7 +135,7 @@ pub struct Overrides {
     pub web_dir: Option<PathBuf>,
 }
 
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 18] = [
     "KEFU_PII_KEY_FILE",
     "KEFU_PII_KEY",
     "KEFU_LISTEN",
@@ -148,6 +153,7 @@ const ENV_KEYS: [&str; 17] = [
     "KEFU_LOCKOUT_MINUTES",
     "KEFU_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
     "KEFU_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+    "KEFU_AWAY_AFTER_SECS",
 ];
 
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
@@ -221,6 +227,7 @@ impl Config {
                 "KEFU_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE" => {
                     c.security.login_attempts_per_account_per_minute = parse_num(k, v)?
                 }
+                "KEFU_AWAY_AFTER_SECS" => c.away_after_secs = parse_num(k, v)?,
                 _ => return Err(ConfigError::UnknownEnv(k.clone(), ENV_KEYS.join(", "))),
             }
         }
@@ -270,6 +277,13 @@ impl Config {
                 "max_body_bytes",
                 &self.max_body_bytes.to_string(),
                 "expected 1024 to 268435456",
+            ));
+        }
+        if self.away_after_secs != 0 && !(15..=86_400).contains(&self.away_after_secs) {
+            return Err(invalid(
+                "away_after_secs",
+                &self.away_after_secs.to_string(),
+                "expected 0 (off) or 15 to 86400",
             ));
         }
         if self.security.lockout_failures < 1 || self.security.lockout_minutes < 1 {

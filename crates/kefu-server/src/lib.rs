@@ -135,6 +135,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::report))
         .routes(routes!(sla::public_commitments))
         .routes(routes!(routing::my_presence, routing::set_my_presence))
+        .routes(routes!(routing::heartbeat))
         .routes(routes!(routing::list_groups, routing::create_group))
         .routes(routes!(routing::update_group))
         .routes(routes!(routing::list_members, routing::set_members))

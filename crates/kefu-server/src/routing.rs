@@ -82,6 +82,25 @@ pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
     Ok(assigned)
 }
 
+/// The reason shown for an agent set away because their client went silent.
+pub const CONNECTION_LOST: &str = "连接中断";
+
+/// Set away every online or busy agent whose client sent no heartbeat for the configured grace period.
+/// Returns how many were set away.
+pub async fn presence_sweep(state: &AppState, now: Millis) -> ApiResult<usize> {
+    let grace = state.config.away_after_secs;
+    if grace == 0 {
+        return Ok(0);
+    }
+    let silent = state.store.silent_agents(Millis(now.0 - grace as i64 * 1000)).await?;
+    let ctx = AuditCtx::operator("presence", now);
+    let away = kefu_core::routing::Presence::Away { reason: CONNECTION_LOST.into() };
+    for (user, merchant) in &silent {
+        state.store.set_presence(&ctx, *user, *merchant, &away).await?;
+    }
+    Ok(silent.len())
+}
+
 /// The router loop: a round whenever a ticket changes on this node, and at least every second (for
 /// other nodes' tickets and agents coming online), while this node holds the lease.
 pub async fn run_router(state: AppState) {
@@ -91,6 +110,9 @@ pub async fn run_router(state: AppState) {
         let now = crate::auth::now();
         match state.store.router_lease(&me, now, now.plus_ms(5_000)).await {
             Ok(true) => {
+                if let Err(e) = presence_sweep(&state, now).await {
+                    tracing::error!(error = %e.message, "presence sweep failed");
+                }
                 if let Err(e) = round(&state, now).await {
                     tracing::error!(error = %e.message, "routing round failed");
                 }

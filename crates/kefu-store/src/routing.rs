@@ -80,6 +80,10 @@ pub trait RoutingStore: Send + Sync {
         merchant_id: Option<i64>,
         presence: &Presence,
     ) -> Result<()>;
+    /// The agent's client is alive (heartbeat).
+    async fn touch_presence(&self, user_id: i64, now: Millis) -> Result<()>;
+    /// Online or busy agents whose client was last seen before `before`: (user, merchant).
+    async fn silent_agents(&self, before: Millis) -> Result<Vec<(i64, Option<i64>)>>;
     /// Set an agent's capacity (接待上限).
     async fn set_capacity(&self, s: &Scope, ctx: &AuditCtx, user_id: i64, capacity: Capacity) -> Result<()>;
     /// Every online agent with memberships, certifications and load, for a routing round.

@@ -338,9 +338,9 @@ impl RoutingStore for StoreImpl {
         let mut tx = self.writer.begin().await?;
         let d = Capacity::default();
         sqlx::query(
-            "INSERT INTO agent_status (user_id, merchant_id, presence, reason, since, max_chats, max_tickets, languages) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, '[]') ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, \
-             reason = excluded.reason, since = excluded.since, merchant_id = excluded.merchant_id",
+            "INSERT INTO agent_status (user_id, merchant_id, presence, reason, since, max_chats, max_tickets, languages, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', $5) ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, \
+             reason = excluded.reason, since = excluded.since, merchant_id = excluded.merchant_id, last_seen_at = excluded.last_seen_at",
         )
         .bind(user_id)
         .bind(merchant_id)
@@ -364,6 +364,21 @@ impl RoutingStore for StoreImpl {
         append_audit_in(&mut tx, ctx.now, e).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn touch_presence(&self, user_id: i64, now: Millis) -> Result<()> {
+        sqlx::query("UPDATE agent_status SET last_seen_at = $1 WHERE user_id = $2").bind(now.0).bind(user_id).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn silent_agents(&self, before: Millis) -> Result<Vec<(i64, Option<i64>)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, merchant_id FROM agent_status WHERE presence IN ('online', 'busy') AND COALESCE(last_seen_at, since) < $1",
+        )
+        .bind(before.0)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("merchant_id")?))).collect()
     }
 
     async fn set_capacity(&self, s: &Scope, ctx: &AuditCtx, user_id: i64, c: Capacity) -> Result<()> {

@@ -46,6 +46,15 @@ pub async fn set_my_presence(
     Ok(Json(state.store.agent_state(g.principal.user_id).await?))
 }
 
+/// My client is alive: sent every 30 s by the web UI. An online or busy agent whose client stays silent
+/// longer than `away_after_secs` (default 90) is set away (小休, 连接中断).
+#[utoipa::path(post, path = "/api/v1/me/presence/heartbeat", tag = "routing",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn heartbeat(State(state): State<AppState>, g: Gate<perm::SelfService>) -> ApiResult<StatusCode> {
+    state.store.touch_presence(g.principal.user_id, g.ctx.now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A skill group as created or replaced.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -388,6 +388,12 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
     Rule { method: "put", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
     Rule {
+        method: "post",
+        path: "/api/v1/me/presence/heartbeat",
+        permission: "self_service",
+        kind: Kind::Own,
+    },
+    Rule {
         method: "get",
         path: "/api/v1/routing/groups",
         permission: "routing.read",
@@ -700,6 +706,7 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
             json!({"name": format!("日历{n}"), "weekly": {"mon": ["09:00-18:00"]}})
         }
         ("put", "/api/v1/me/presence") => json!({"status": "away", "reason": "开会"}),
+        ("post", "/api/v1/me/presence/heartbeat") => json!({}),
         ("post", "/api/v1/routing/groups") => json!({"name": format!("技能组{n}")}),
         ("put", "/api/v1/routing/groups/{id}") => json!({"name": format!("改名组{n}")}),
         ("put", "/api/v1/routing/groups/{id}/members") => json!([]),

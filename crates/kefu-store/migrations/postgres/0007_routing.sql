@@ -46,7 +46,10 @@ CREATE TABLE agent_status (
     max_chats        BIGINT NOT NULL,
     max_tickets      BIGINT NOT NULL,
     languages        TEXT NOT NULL,
-    last_assigned_at BIGINT
+    last_assigned_at BIGINT,
+    -- The agent's client's last sign of life; online or busy agents silent past the grace period
+    -- are set away (连接中断).
+    last_seen_at     BIGINT
 );
 CREATE INDEX agent_status_presence ON agent_status (presence);
 

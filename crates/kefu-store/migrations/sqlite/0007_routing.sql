@@ -46,7 +46,10 @@ CREATE TABLE agent_status (
     max_chats        INTEGER NOT NULL,
     max_tickets      INTEGER NOT NULL,
     languages        TEXT NOT NULL,
-    last_assigned_at INTEGER
+    last_assigned_at INTEGER,
+    -- The agent's client's last sign of life; online or busy agents silent past the grace period
+    -- are set away (连接中断).
+    last_seen_at     INTEGER
 );
 CREATE INDEX agent_status_presence ON agent_status (presence);
 

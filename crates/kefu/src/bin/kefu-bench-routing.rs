@@ -38,8 +38,12 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kefu-bench-routing-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}/kefu.db", dir.display());
-    let overrides =
-        Overrides { listen: Some("127.0.0.1:0".into()), data_dir: Some(dir.clone()), database_url: Some(url.clone()), web_dir: None };
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.clone()),
+        database_url: Some(url.clone()),
+        web_dir: None,
+    };
     let config = Config::load(None, Vec::<(String, String)>::new(), &overrides)?;
     let store = kefu_store::open(&url, true).await?;
     store.set_cipher(std::sync::Arc::new(config.load_cipher()?));
@@ -51,7 +55,18 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
     );
 
     // Ten groups by category; every agent a certified, online member of one, with room for the run.
-    let cats = ["presales", "order", "logistics", "after_sales", "complaint", "account", "payment", "product_quality", "technical_support", "suggestion"];
+    let cats = [
+        "presales",
+        "order",
+        "logistics",
+        "after_sales",
+        "complaint",
+        "account",
+        "payment",
+        "product_quality",
+        "technical_support",
+        "suggestion",
+    ];
     let mut groups = Vec::new();
     for (i, c) in cats.iter().enumerate() {
         let g = SkillGroup {
@@ -60,7 +75,10 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
             name: format!("组{i}"),
             position: i as i32,
             strategy: if i % 2 == 0 { Strategy::LeastLoaded } else { Strategy::RoundRobin },
-            matching: kefu_core::routing::GroupMatch { categories: vec![c.to_string()], ..Default::default() },
+            matching: kefu_core::routing::GroupMatch {
+                categories: vec![c.to_string()],
+                ..Default::default()
+            },
             vip_dedicated: false,
             overflow_to: None,
             overflow_after_secs: None,
@@ -87,9 +105,25 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
             )
             .await?;
         let g = &groups[i % groups.len()];
-        members[i % groups.len()].push(Membership { group_id: g.id, user_id: u.id, skill_level: 3, priority: 5 });
-        state.store.grant_certification(&Scope::operator(Action::CertificationGrant), &ctx, u.id, g.id, "bench").await?;
-        state.store.set_capacity(&Scope::operator(Action::RoutingManage), &ctx, u.id, Capacity { max_chats: 5, max_tickets: 1000 }).await?;
+        members[i % groups.len()].push(Membership {
+            group_id: g.id,
+            user_id: u.id,
+            skill_level: 3,
+            priority: 5,
+        });
+        state
+            .store
+            .grant_certification(&Scope::operator(Action::CertificationGrant), &ctx, u.id, g.id, "bench")
+            .await?;
+        state
+            .store
+            .set_capacity(
+                &Scope::operator(Action::RoutingManage),
+                &ctx,
+                u.id,
+                Capacity { max_chats: 5, max_tickets: 1000 },
+            )
+            .await?;
         state.store.set_presence(&ctx, u.id, None, &Presence::Online).await?;
     }
     for (g, m) in groups.iter().zip(members) {
@@ -120,7 +154,9 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
             custom_fields: serde_json::json!({}),
             follow_up_of: None,
         };
-        let t = kefu_server::tickets::create(&state, &scope, &c, actor.clone(), d).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let t = kefu_server::tickets::create(&state, &scope, &c, actor.clone(), d)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
         created.push(t.id);
     }
     let arrival_secs = start.elapsed().as_secs_f64();
@@ -143,7 +179,12 @@ async fn run(opts: Opts) -> anyhow::Result<()> {
     }
     lags.sort_unstable();
     let pct = |p: f64| lags.get(((lags.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(-1);
-    println!("arrived: {} tickets in {:.1} s ({:.0}/minute)", created.len(), arrival_secs, created.len() as f64 / arrival_secs * 60.0);
+    println!(
+        "arrived: {} tickets in {:.1} s ({:.0}/minute)",
+        created.len(),
+        arrival_secs,
+        created.len() as f64 / arrival_secs * 60.0
+    );
     println!("assigned by the router: {} of {}", lags.len(), created.len());
     println!(
         "arrival to assignment: p50 {} ms, p99 {} ms, max {} ms   (target: median under 50 ms)",
