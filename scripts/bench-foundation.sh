@@ -13,6 +13,8 @@ data=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 db_args=(--data-dir "$data")
 [ -n "${KEFU_BENCH_DATABASE_URL:-}" ] && db_args+=(--database-url "$KEFU_BENCH_DATABASE_URL")
+# kefu refuses unknown KEFU_* variables, so the benchmark's own stays out of its environment.
+unset KEFU_BENCH_DATABASE_URL
 "$bin" "${db_args[@]}" demo >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"

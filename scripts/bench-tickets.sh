@@ -16,6 +16,8 @@ cargo build --release -q -p kefu --bins
 target="${CARGO_TARGET_DIR:-./target}/release"
 
 pg_server="${KEFU_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+# kefu refuses unknown KEFU_* variables, so the benchmark's own stays out of its environment.
+unset KEFU_BENCH_PG
 pg_args=()
 if [ "$pg_server" != "none" ]; then
   db=kefu_bench_tickets

@@ -321,8 +321,11 @@ impl SlaRuntime {
         };
         let (_, cal) = self.calendar_for(policy, st);
         let views = sla::evaluate(&cal, st, policy, now);
+        // Reports count clocks that stopped or are already late; a clock still running in time has no
+        // outcome yet, so it is written when it gets one (fewer writes on every change).
         let records = views
             .iter()
+            .filter(|v| v.stopped_at.is_some() || matches!(v.state, ClockState::Overdue) || v.breached)
             .map(|v| SlaRecord {
                 metric: v.metric.as_str().to_string(),
                 cycle: i64::from(v.cycle),

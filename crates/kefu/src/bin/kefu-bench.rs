@@ -488,6 +488,8 @@ async fn store_probe(url: &str, concurrency: usize) -> anyhow::Result<()> {
     use kefu_store::{AuditCtx, NewCustomer, NewMerchant, Store};
 
     let store = kefu_store::open(url, true).await?;
+    // The probe's own customer needs a personal-data key; a throw-away one will do.
+    store.set_cipher(Arc::new(kefu_store::crypto::PiiCipher::generate().map_err(|e| anyhow!("{e}"))?));
     let now = kefu_server::auth::now();
     let ctx = AuditCtx::operator("bench", now);
     let e = |e: kefu_store::StoreError| anyhow!("{e}");
