@@ -12,6 +12,7 @@ pub mod crypto;
 mod migrations;
 pub mod model;
 pub mod postgres;
+pub mod quick_replies;
 pub mod routing;
 pub mod sla;
 pub mod sqlite;
@@ -23,6 +24,7 @@ use kefu_core::authz::Scope;
 use kefu_core::time::Millis;
 use kefu_core::{DomainError, ErrorCode};
 pub use model::*;
+pub use quick_replies::*;
 pub use routing::*;
 pub use sla::*;
 use std::sync::Arc;
@@ -104,7 +106,7 @@ impl AuditCtx {
 
 /// The storage interface. One implementation per backend; one test story runs against both.
 #[async_trait]
-pub trait Store: TicketStore + SlaStore + RoutingStore + Send + Sync + 'static {
+pub trait Store: TicketStore + SlaStore + RoutingStore + QuickReplyStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Is the database reachable? (`/readyz`)
     async fn ping(&self) -> Result<()>;

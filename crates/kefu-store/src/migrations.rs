@@ -29,6 +29,7 @@ pub fn sqlite() -> Migrator {
         (5, "list_indexes", include_str!("../migrations/sqlite/0005_list_indexes.sql")),
         (6, "sla", include_str!("../migrations/sqlite/0006_sla.sql")),
         (7, "routing", include_str!("../migrations/sqlite/0007_routing.sql")),
+        (8, "quick_replies", include_str!("../migrations/sqlite/0008_quick_replies.sql")),
     ])
 }
 
@@ -41,5 +42,6 @@ pub fn postgres() -> Migrator {
         (5, "list_indexes", include_str!("../migrations/postgres/0005_list_indexes.sql")),
         (6, "sla", include_str!("../migrations/postgres/0006_sla.sql")),
         (7, "routing", include_str!("../migrations/postgres/0007_routing.sql")),
+        (8, "quick_replies", include_str!("../migrations/postgres/0008_quick_replies.sql")),
     ])
 }

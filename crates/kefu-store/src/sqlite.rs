@@ -80,3 +80,4 @@ fn search_expr(terms: &[String]) -> Option<String> {
 include!("shared_tickets.rs");
 include!("shared_sla.rs");
 include!("shared_routing.rs");
+include!("shared_quick_replies.rs");

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod customers;
 pub mod notifications;
 pub mod org;
+pub mod quick_replies;
 pub mod routing;
 pub mod sla;
 pub mod tickets;

@@ -33,6 +33,8 @@ enum Obj {
     Calendar,
     /// A merchant's own skill group.
     Group,
+    /// A merchant's shared quick reply.
+    QuickReply,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -439,6 +441,28 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/routing/live", permission: "routing.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/routing/live/stream", permission: "routing.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/routing/attendance", permission: "routing.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/quick-replies", permission: "ticket.read", kind: Kind::List(None) },
+    // Personal by default: anyone who works tickets may keep their own.
+    Rule { method: "post", path: "/api/v1/quick-replies", permission: "ticket.work", kind: Kind::Create },
+    // The fixture's replies are shared: changing them needs supervision too, asked after scope.
+    Rule {
+        method: "put",
+        path: "/api/v1/quick-replies/{id}",
+        permission: "ticket.work>ticket.supervise",
+        kind: Kind::Item(Obj::QuickReply),
+    },
+    Rule {
+        method: "delete",
+        path: "/api/v1/quick-replies/{id}",
+        permission: "ticket.work>ticket.supervise",
+        kind: Kind::Item(Obj::QuickReply),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/quick-replies/{id}/render",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::QuickReply),
+    },
 ];
 
 /// Which roles hold each permission: the product's decision, restated here independently of the code.
@@ -485,6 +509,7 @@ struct Fixture {
     policy: [i64; 2],
     calendar: [i64; 2],
     group: [i64; 2],
+    quick_reply: [i64; 2],
     department: i64,
 }
 
@@ -502,6 +527,7 @@ impl Fixture {
             Obj::SlaPolicy => self.policy[i],
             Obj::Calendar => self.calendar[i],
             Obj::Group => self.group[i],
+            Obj::QuickReply => self.quick_reply[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -524,6 +550,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         policy: [0; 2],
         calendar: [0; 2],
         group: [0; 2],
+        quick_reply: [0; 2],
         department: 0,
     };
     f.department = s
@@ -642,6 +669,15 @@ async fn fixture(app: &TestApp) -> Fixture {
             app.post("/api/v1/routing/groups", &admin, json!({"merchant_id": m.id, "name": "售后组"})).await;
         assert_eq!(st, StatusCode::CREATED, "{g}");
         f.group[i] = g["id"].as_i64().unwrap();
+        let (st, q) = app
+            .post(
+                "/api/v1/quick-replies",
+                &admin,
+                json!({"merchant_id": m.id, "title": "问候", "body": "{客户称呼}您好", "shared": true}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{q}");
+        f.quick_reply[i] = q["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -704,6 +740,9 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         }
         ("post", "/api/v1/sla/calendars") | ("put", "/api/v1/sla/calendars/{id}") => {
             json!({"name": format!("日历{n}"), "weekly": {"mon": ["09:00-18:00"]}})
+        }
+        ("post", "/api/v1/quick-replies") | ("put", "/api/v1/quick-replies/{id}") => {
+            json!({"title": format!("回复{n}"), "body": "{客户称呼}您好，请稍等"})
         }
         ("put", "/api/v1/me/presence") => json!({"status": "away", "reason": "开会"}),
         ("post", "/api/v1/me/presence/heartbeat") => json!({}),
@@ -846,6 +885,27 @@ async fn matrix(backend: Backend) {
                             .await
                             .unwrap();
                         rule.path.replace("{id}", &v.id.to_string())
+                    }
+                    // Deleting the fixture's reply would leave nothing for the next caller: a fresh one each time.
+                    Kind::Item(Obj::QuickReply) if rule.method == "delete" => {
+                        let q = app
+                            .store
+                            .create_quick_reply(
+                                &Scope::operator(Action::TicketSupervise),
+                                &AuditCtx::operator("matrix", kefu_server::auth::now()),
+                                kefu_store::QuickReplySpec {
+                                    merchant_id: Some(f.merchant[usize::from(foreign)]),
+                                    team_id: None,
+                                    owner_id: None,
+                                    title: "共享回复".into(),
+                                    body: "您好".into(),
+                                    shortcut: None,
+                                    position: 0,
+                                },
+                            )
+                            .await
+                            .unwrap();
+                        rule.path.replace("{id}", &q.id.to_string())
                     }
                     Kind::Item(obj) => {
                         rule.path.replace("{id}", &f.id(obj, foreign).to_string()).replace("{task_no}", "1")

@@ -451,3 +451,82 @@ fn urlencode(s: &str) -> String {
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
+
+async fn quick_replies_are_personal_or_shared_and_fill_their_variables(backend: crate::common::Backend) {
+    use kefu_core::org::Role;
+    use reqwest::StatusCode;
+    use serde_json::json;
+    let app = crate::common::TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let (_, m) = app.post("/api/v1/merchants", &admin, json!({"code": "qr-shop", "name": "快捷小店"})).await;
+    let (_, o) = app.post("/api/v1/merchants", &admin, json!({"code": "qr-other", "name": "别家"})).await;
+    let merchant = m["id"].as_i64().unwrap();
+    app.user("qr.agent", Role::Agent, Some(merchant)).await;
+    app.user("qr.agent2", Role::Agent, Some(merchant)).await;
+    app.user("qr.sup", Role::Supervisor, Some(merchant)).await;
+    app.user("qr.other", Role::Agent, Some(o["id"].as_i64().unwrap())).await;
+    let agent = app.login("qr.agent").await;
+    let agent2 = app.login("qr.agent2").await;
+    let sup = app.login("qr.sup").await;
+    let other = app.login("qr.other").await;
+
+    // A supervisor shares one with the merchant; an agent may not share, but keeps personal ones.
+    let body = json!({"title": "退款进度", "body": "{客户称呼}您好，我是{客服昵称}，订单{订单号}（工单{工单号}）的退款已提交。", "shortcut": "/退款", "shared": true});
+    let (s, shared) = app.post("/api/v1/quick-replies", &sup, body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{shared}");
+    let (s, b) = app.post("/api/v1/quick-replies", &agent, body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, mine) =
+        app.post("/api/v1/quick-replies", &agent, json!({"title": "我的问候", "body": "亲，在的～"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    let (s, b) = app
+        .post("/api/v1/quick-replies", &agent, json!({"title": "坏快捷键", "body": "x", "shortcut": "退款"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "shortcut");
+
+    // Who sees what: the agent both; a colleague only the shared one; another merchant neither.
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|x| x["title"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, l) = app.get("/api/v1/quick-replies", &agent).await;
+    assert_eq!(titles(&l), vec!["我的问候", "退款进度"]);
+    let (_, l) = app.get("/api/v1/quick-replies", &agent2).await;
+    assert_eq!(titles(&l), vec!["退款进度"]);
+    let (_, l) = app.get("/api/v1/quick-replies", &other).await;
+    assert!(titles(&l).is_empty(), "{l}");
+    let (_, l) = app.get(&format!("/api/v1/quick-replies?q={}", "%E9%80%80%E6%AC%BE"), &agent).await;
+    assert_eq!(titles(&l), vec!["退款进度"], "search 退款");
+    let mine_id = mine["id"].as_i64().unwrap();
+    let (s, _) = app
+        .call(reqwest::Method::DELETE, &format!("/api/v1/quick-replies/{mine_id}"), Some(&agent2), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "someone else's personal reply");
+
+    // Rendered for a ticket: the customer's name, the order, the agent, the ticket number.
+    let (_, c) = app
+        .post("/api/v1/customers", &admin, json!({"display_name": "张女士", "merchant_id": merchant}))
+        .await;
+    let (s, t) = app
+        .post(
+            "/api/v1/tickets",
+            &agent,
+            json!({"customer_id": c["id"], "channel": "web", "subject": "退款", "order_numbers": ["DD2026112300017"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (s, r) = app
+        .get(&format!("/api/v1/quick-replies/{}/render?ticket_id={}", shared["id"], t["id"]), &agent)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        r["body"],
+        format!(
+            "张女士您好，我是qr.agent，订单DD2026112300017（工单{}）的退款已提交。",
+            t["number"].as_str().unwrap()
+        )
+    );
+    let (s, _) = app.get(&format!("/api/v1/quick-replies/{}/render", shared["id"]), &other).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+crate::both_backends!(quick_replies_are_personal_or_shared_and_fill_their_variables);
