@@ -108,7 +108,11 @@ pub async fn run_router(state: AppState) {
     let mut bus = state.ticket_events.subscribe();
     loop {
         let now = crate::auth::now();
-        match state.store.router_lease(&me, now, now.plus_ms(5_000)).await {
+        // Without skill groups nobody can be online and there is nothing to route: no lease writes.
+        let configured = state.store.all_groups().await.map(|g| !g.is_empty()).unwrap_or(false);
+        let lease =
+            if configured { state.store.router_lease(&me, now, now.plus_ms(5_000)).await } else { Ok(false) };
+        match lease {
             Ok(true) => {
                 if let Err(e) = presence_sweep(&state, now).await {
                     tracing::error!(error = %e.message, "presence sweep failed");
