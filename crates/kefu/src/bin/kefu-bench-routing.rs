@@ -7,12 +7,14 @@
 //! the time from a ticket's arrival to its assignment by the router (p50/p99/max), and how many were
 //! assigned. Chat sessions are not routed yet; tickets take the same router and rules.
 
+#[path = "../bench_kit.rs"]
+mod bench_kit;
+
 use clap::Parser;
 use kefu_core::authz::{Action, Scope};
 use kefu_core::org::Role;
 use kefu_core::routing::{Capacity, Membership, Presence, SkillGroup, Strategy};
 use kefu_core::time::Millis;
-use kefu_server::{AppState, Config, Overrides};
 use kefu_store::{AuditCtx, NewUser};
 use sqlx::Row;
 use std::time::{Duration, Instant};
@@ -30,24 +32,11 @@ struct Opts {
 
 fn main() -> anyhow::Result<()> {
     let opts = Opts::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(run(opts))
+    bench_kit::runtime()?.block_on(run(opts))
 }
 
 async fn run(opts: Opts) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("kefu-bench-routing-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite://{}/kefu.db", dir.display());
-    let overrides = Overrides {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(dir.clone()),
-        database_url: Some(url.clone()),
-        web_dir: None,
-    };
-    let config = Config::load(None, Vec::<(String, String)>::new(), &overrides)?;
-    let store = kefu_store::open(&url, true).await?;
-    store.set_cipher(std::sync::Arc::new(config.load_cipher()?));
-    let state = AppState::new(store.clone(), config).await?;
+    let bench_kit::Fresh { state, url, dir } = bench_kit::fresh_sqlite("kefu-bench-routing").await?;
     let ctx = AuditCtx::operator("bench", kefu_server::auth::now());
     println!(
         "kefu router benchmark — {} agents in 10 skill groups, {} tickets/minute for {} s",

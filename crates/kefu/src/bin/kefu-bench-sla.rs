@@ -9,11 +9,13 @@
 //! the process's memory with all timers live, the cost of an idle scheduler round with a million timers,
 //! and the query plans showing that a round reads the timer index, never the open tickets.
 
+#[path = "../bench_kit.rs"]
+mod bench_kit;
+
 use anyhow::Context;
 use clap::Parser;
 use kefu_core::authz::{Action, Scope};
 use kefu_core::time::Millis;
-use kefu_server::{AppState, Config, Overrides};
 use kefu_store::AuditCtx;
 use sqlx::Row;
 use std::time::{Duration, Instant};
@@ -47,24 +49,11 @@ fn mib(kib: i64) -> String {
 
 fn main() -> anyhow::Result<()> {
     let opts = Opts::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(run(opts))
+    bench_kit::runtime()?.block_on(run(opts))
 }
 
 async fn run(opts: Opts) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("kefu-bench-sla-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite://{}/kefu.db", dir.display());
-    let overrides = Overrides {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(dir.clone()),
-        database_url: Some(url.clone()),
-        web_dir: None,
-    };
-    let config = Config::load(None, Vec::<(String, String)>::new(), &overrides)?;
-    let store = kefu_store::open(&url, true).await?;
-    store.set_cipher(std::sync::Arc::new(config.load_cipher()?));
-    let state = AppState::new(store.clone(), config).await?;
+    let bench_kit::Fresh { state, url, dir } = bench_kit::fresh_sqlite("kefu-bench-sla").await?;
     println!(
         "kefu SLA scheduler benchmark — {} open tickets with live timers, {} falling due",
         opts.tickets, opts.due
