@@ -1,6 +1,10 @@
 // One function per endpoint, typed. Screens import from here, never call fetch themselves.
 import { API_BASE, http, uploadRaw } from './client'
 import type {
+  AgentState,
+  Presence,
+  QuickReply,
+  QuickReplyInput,
   Attachment,
   BulkAction,
   BulkResult,
@@ -189,3 +193,18 @@ export const slaApi = {
 
 /** The public, server-rendered page of a merchant's (or the platform's) service commitments. */
 export const commitmentsUrl = (merchantId?: Id | null) => (merchantId ? `/commitments/${merchantId}` : '/commitments')
+
+export const quickRepliesApi = {
+  list: (q?: string) => http.get<QuickReply[]>('/quick-replies', { q }),
+  create: (body: QuickReplyInput) => http.post<QuickReply>('/quick-replies', body),
+  update: (id: Id, body: QuickReplyInput) => http.put<QuickReply>(`/quick-replies/${id}`, body),
+  remove: (id: Id) => http.del<void>(`/quick-replies/${id}`),
+  /** The body with {客户称呼} {订单号} {客服昵称} {工单号} filled in for that ticket. */
+  render: (id: Id, ticket_id: Id) => http.get<{ body: string }>(`/quick-replies/${id}/render`, { ticket_id }),
+}
+
+export const presenceApi = {
+  get: () => http.get<AgentState>('/me/presence'),
+  set: (presence: Presence) => http.put<AgentState>('/me/presence', presence),
+  heartbeat: () => http.post<void>('/me/presence/heartbeat'),
+}

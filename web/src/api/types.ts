@@ -312,8 +312,10 @@ export interface TicketQuery extends PageQuery {
   channel?: Channel
   created_from?: string
   created_to?: string
-  /** mine, pending, first_responded or a saved view's id */
+  /** mine, pending, first_responded, due_soon or a saved view's id */
   view?: string
+  /** With view=due_soon: the next SLA warning or breach falls due within this many minutes. */
+  due_within_minutes?: number
   q?: string
 }
 
@@ -678,4 +680,53 @@ export interface SlaReport {
   chat_sessions: number
   chat_answered_30s: number | null
   chat_answered_3min: number | null
+}
+
+/** A canned answer (快捷回复): personal when owner_id is set, else shared with the merchant or a team. */
+export interface QuickReply {
+  id: Id
+  merchant_id: Id | null
+  team_id: Id | null
+  /** Set: a personal reply of this user. Null: shared. */
+  owner_id: Id | null
+  title: string
+  /** May hold the variables {客户称呼} {订单号} {客服昵称} {工单号}, filled in by render. */
+  body: string
+  /** e.g. "/退款": typed alone then Tab in the reply box. */
+  shortcut: string | null
+  position: number
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface QuickReplyInput {
+  title: string
+  body: string
+  shortcut?: string | null
+  position?: number
+  /** Shared with the merchant (needs ticket.supervise); personal by default. */
+  shared?: boolean
+  team_id?: Id | null
+  merchant_id?: Id | null
+}
+
+export const PRESENCE_STATUSES = ['online', 'busy', 'away', 'offline'] as const
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number]
+
+export interface Presence {
+  status: PresenceStatus
+  reason?: string | null
+}
+
+/** GET/PUT /me/presence: presence, skill groups, certifications, capacity and load. */
+export interface AgentState {
+  user_id: Id
+  merchant_id: Id | null
+  presence: Presence
+  memberships: unknown[]
+  certified_groups: unknown[]
+  capacity: { max_chats: number; max_tickets: number }
+  load: { chats: number; tickets: number }
+  last_assigned_at: Timestamp | null
+  languages: string[]
 }
