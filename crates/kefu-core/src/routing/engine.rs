@@ -20,7 +20,7 @@ fn group_order(g: &SkillGroup) -> (bool, i32, i64) {
 /// The on-duty gate (上岗资格, STAFF-1): an agent may go online only when certified (上岗认证) for at
 /// least one skill group of their tenant (or of the platform) that they are a member of.
 ///
-/// `groups` may hold any tenant's groups; others are ignored. Refuses with [`Refusal::NotMember`] when
+/// `groups` may hold any tenant's groups; others are ignored. Refuses with [`Refusal::NoGroup`] when
 /// the agent belongs to no such group, and [`Refusal::NotCertified`] naming the groups otherwise.
 pub fn check_go_online(agent: &AgentState, groups: &[SkillGroup]) -> Result<(), Refusal> {
     let mut member_of: Vec<&SkillGroup> = groups
@@ -28,7 +28,7 @@ pub fn check_go_online(agent: &AgentState, groups: &[SkillGroup]) -> Result<(), 
         .filter(|g| tenant_may_use(g, agent.merchant_id) && agent.membership(g.id).is_some())
         .collect();
     if member_of.is_empty() {
-        return Err(Refusal::NotMember);
+        return Err(Refusal::NoGroup);
     }
     if member_of.iter().any(|g| agent.is_certified(g.id)) {
         return Ok(());

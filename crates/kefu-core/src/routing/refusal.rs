@@ -19,6 +19,8 @@ pub enum Refusal {
     WrongTenant,
     /// The agent is not a member of the skill group.
     NotMember,
+    /// Going online: the agent belongs to no skill group at all.
+    NoGroup,
     /// The agent is not online (busy, away or offline).
     Offline,
 }
@@ -31,6 +33,7 @@ impl Refusal {
             Refusal::AtCapacity { .. } => "at_capacity",
             Refusal::WrongTenant => "wrong_tenant",
             Refusal::NotMember => "not_member",
+            Refusal::NoGroup => "no_group",
             Refusal::Offline => "offline",
         }
     }
@@ -44,6 +47,7 @@ impl Refusal {
             }
             Refusal::WrongTenant => "不属于该商家，不能接待".to_string(),
             Refusal::NotMember => "不是该技能组成员".to_string(),
+            Refusal::NoGroup => "未加入任何技能组，不能上线；请主管先把你加入技能组".to_string(),
             Refusal::Offline => "客服不在线".to_string(),
         }
     }
@@ -57,6 +61,9 @@ impl Refusal {
             }
             Refusal::WrongTenant => "belongs to another merchant or to the platform".to_string(),
             Refusal::NotMember => "not a member of the skill group".to_string(),
+            Refusal::NoGroup => {
+                "a member of no skill group, so cannot go online; ask a supervisor to add you".to_string()
+            }
             Refusal::Offline => "the agent is not online".to_string(),
         }
     }
@@ -64,7 +71,9 @@ impl Refusal {
     /// The error code the API answers with: `forbidden` for who the agent is, `conflict` for their state.
     pub fn error_code(&self) -> ErrorCode {
         match self {
-            Refusal::NotCertified { .. } | Refusal::WrongTenant | Refusal::NotMember => ErrorCode::Forbidden,
+            Refusal::NotCertified { .. } | Refusal::WrongTenant | Refusal::NotMember | Refusal::NoGroup => {
+                ErrorCode::Forbidden
+            }
             Refusal::AtCapacity { .. } | Refusal::Offline => ErrorCode::Conflict,
         }
     }

@@ -547,11 +547,11 @@ fn going_online_needs_certification_for_a_group_one_belongs_to() {
 
     let mut stranger = agent(2, &[]);
     stranger.certified_groups = vec![10];
-    assert_eq!(check_go_online(&stranger, &groups), Err(Refusal::NotMember), "certified but not a member");
+    assert_eq!(check_go_online(&stranger, &groups), Err(Refusal::NoGroup), "certified but not a member");
 
     let mut foreign = agent(3, &[10]);
     foreign.merchant_id = OTHER_SHOP;
-    assert_eq!(check_go_online(&foreign, &groups), Err(Refusal::NotMember), "another merchant's group");
+    assert_eq!(check_go_online(&foreign, &groups), Err(Refusal::NoGroup), "another merchant's group");
 
     a.certified_groups.clear();
     assert_eq!(check_presence_change(&a, &Presence::Away { reason: "培训".to_string() }, &groups), Ok(()));
@@ -808,6 +808,7 @@ fn wire_formats_are_stable() {
         Refusal::AtCapacity { channel: WorkKind::Ticket, limit: 30 },
         Refusal::WrongTenant,
         Refusal::NotMember,
+        Refusal::NoGroup,
         Refusal::Offline,
     ] {
         let v: serde_json::Value = serde_json::to_value(&r).unwrap();
