@@ -643,7 +643,7 @@ export interface HolidayImport {
   content: string
 }
 
-export const SLA_GROUP_BY = ['policy', 'team', 'agent', 'channel'] as const
+export const SLA_GROUP_BY = ['policy', 'team', 'agent', 'channel', 'day'] as const
 export type SlaGroupBy = (typeof SLA_GROUP_BY)[number]
 
 export interface SlaReportQuery {

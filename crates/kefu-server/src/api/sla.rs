@@ -387,7 +387,7 @@ pub struct ReportParams {
     pub from: Option<String>,
     /// End of the period, exclusive; default now.
     pub to: Option<String>,
-    /// `policy` (default), `team`, `agent` or `channel`.
+    /// `policy` (default), `team`, `agent`, `channel` or `day` (the Shanghai date the clock started).
     pub group_by: Option<String>,
     /// Platform staff: one merchant only.
     pub merchant_id: Option<i64>,

@@ -418,6 +418,18 @@ async fn commitments_are_public_and_reports_count_compliance(backend: Backend) {
     let fastest = &r["first_response_distribution"][0];
     assert_eq!((fastest["up_to_secs"].as_i64(), fastest["count"].as_i64()), (Some(30), Some(1)), "{r}");
     let _ = slow;
+    // By day: today's (Shanghai) date carries both clocks.
+    let (s, r) = app.get("/api/v1/reports/sla?group_by=day", &w.admin).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let today = kefu_core::ticket::shanghai_date(kefu_server::auth::now()).unwrap().to_string();
+    let day = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["metric"] == "first_response")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(day["group"], today.as_str(), "{r}");
+    assert_eq!(day["measured"].as_i64(), Some(2), "{r}");
     let (s, b) = app.get("/api/v1/reports/sla?group_by=colour", &w.admin).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["field"], "group_by");

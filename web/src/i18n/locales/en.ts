@@ -763,7 +763,7 @@ const en: MessageSchema = {
     report: {
       period: 'Period',
       groupBy: 'Group by',
-      groupBys: { policy: 'Policy', team: 'Team', agent: 'Agent', channel: 'Channel' },
+      groupBys: { policy: 'Policy', team: 'Team', agent: 'Agent', channel: 'Channel', day: 'Day' },
       merchant: 'Merchant',
       allMerchants: 'All merchants',
       group: 'Group',

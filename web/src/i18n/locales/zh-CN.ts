@@ -762,7 +762,7 @@ const zhCN = {
     report: {
       period: '统计时段',
       groupBy: '分组方式',
-      groupBys: { policy: '按规则', team: '按客服组', agent: '按客服', channel: '按渠道' },
+      groupBys: { policy: '按规则', team: '按客服组', agent: '按客服', channel: '按渠道', day: '按日期' },
       merchant: '商家',
       allMerchants: '全部商家',
       group: '分组',
