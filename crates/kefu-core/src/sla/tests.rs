@@ -335,3 +335,20 @@ fn shipped_policies_follow_the_regulations_and_read_as_plain_chinese() {
     assert_eq!(duration_zh(48 * 3600), "48 小时");
     assert_eq!(duration_zh(7 * 86_400), "7 天");
 }
+
+#[test]
+fn sla_bookkeeping_does_not_make_a_client_stale() {
+    let mut log = vec![created("2026-03-10T10:00:00", Channel::Web)];
+    let read = rebuild(&log).version;
+    let now = at("2026-03-10T10:08:00");
+    let p = policy(600, true);
+    log.extend(due_events(&due_now(&evaluate(&all_day(), &rebuild(&log), &p, now), now), now));
+    let st = rebuild(&log);
+    assert!(st.version > read, "the warning was appended");
+    crate::ticket::expect_version(&st, read).expect("a warning does not make the client's view stale");
+    // A person's change does.
+    log.push(status("2026-03-10T10:09:00", TicketStatus::New, TicketStatus::Open));
+    let st = rebuild(&log);
+    assert_eq!(crate::ticket::expect_version(&st, read).unwrap_err().field.as_deref(), Some("version"));
+    crate::ticket::expect_version(&st, st.version).unwrap();
+}

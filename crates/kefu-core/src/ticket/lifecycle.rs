@@ -100,6 +100,9 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
     let before = s.status;
     s.sla.follow(e, before);
     s.version += 1;
+    if !matches!(e.kind, K::SlaPolicyApplied { .. } | K::SlaWarned { .. } | K::SlaBreached { .. }) {
+        s.material_version = Some(s.version);
+    }
     s.updated_at = e.at;
     match &e.kind {
         K::Created(t) => {
@@ -176,8 +179,14 @@ pub fn rebuild<'e>(events: impl IntoIterator<Item = &'e TicketEvent>) -> TicketS
 
 /// Optimistic concurrency: refuses with a `conflict` on `version`, naming the current version, when the
 /// ticket is no longer at the version the caller read.
+///
+/// Only what people (or breach actions) changed counts: SLA bookkeeping the engine appended since
+/// (`sla_policy_applied`, `sla_warned`, `sla_breached`) does not make the caller's view stale.
 pub fn expect_version(state: &TicketState, expected: i64) -> Result<(), DomainError> {
     if state.version == expected {
+        return Ok(());
+    }
+    if state.material_version.is_some_and(|m| (m..=state.version).contains(&expected)) {
         return Ok(());
     }
     Err(DomainError::conflict(

@@ -460,6 +460,11 @@ pub struct TicketState {
     /// The SLA clocks (服务时效), see [`crate::sla`].
     #[serde(default)]
     pub sla: crate::sla::SlaTrack,
+    /// The version after the last event that was not SLA bookkeeping: a client that read any version
+    /// from here on is not stale (see [`expect_version`](super::expect_version)). `None` in states
+    /// stored before it existed (then only the exact version is accepted).
+    #[serde(default)]
+    pub material_version: Option<i64>,
 }
 
 impl Default for TicketState {
@@ -491,6 +496,7 @@ impl Default for TicketState {
             tags: Vec::new(),
             order_numbers: Vec::new(),
             sla: crate::sla::SlaTrack::default(),
+            material_version: None,
         }
     }
 }
