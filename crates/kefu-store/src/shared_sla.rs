@@ -291,7 +291,8 @@ impl SlaStore for StoreImpl {
                 None
             }
             "merchant" => {
-                if !s.sees(Some(a.owner_id)) {
+                let exists = sqlx::query("SELECT 1 AS one FROM merchants WHERE id = $1").bind(a.owner_id).fetch_optional(&mut *tx).await?;
+                if !s.sees(Some(a.owner_id)) || exists.is_none() {
                     return Err(DomainError::not_found("merchant").into());
                 }
                 Some(a.owner_id)

@@ -500,3 +500,85 @@ async fn a_breach_reaches_a_waiting_client_at_once(backend: Backend) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 }
 both_backends!(a_breach_reaches_a_waiting_client_at_once);
+
+async fn a_teams_calendar_counts_when_the_policy_names_none(backend: Backend) {
+    let w = setup(backend).await;
+    let app = &w.app;
+    // A policy without its own calendar, for email tickets of this merchant only.
+    let (s, p) = app
+        .post(
+            "/api/v1/sla/policies",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "name": "店铺邮件", "conditions": {"channels": ["email"]},
+                   "targets": {"first_response_secs": 3600}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (_, team) = app
+        .post(
+            "/api/v1/teams",
+            &w.admin,
+            json!({"name": "夜班组", "owner": "merchant", "merchant_id": w.merchant}),
+        )
+        .await;
+    // The team works nights only; the merchant's default is the whole day.
+    let (_, nights) = app
+        .post("/api/v1/sla/calendars", &w.admin, json!({"merchant_id": w.merchant, "name": "夜班", "holidays": false,
+            "weekly": {"mon": ["20:00-24:00"], "tue": ["20:00-24:00"], "wed": ["20:00-24:00"], "thu": ["20:00-24:00"],
+                       "fri": ["20:00-24:00"], "sat": ["20:00-24:00"], "sun": ["20:00-24:00"]}}))
+        .await;
+    let (_, days) = app
+        .post("/api/v1/sla/calendars", &w.admin, json!({"merchant_id": w.merchant, "name": "全天", "holidays": false,
+            "weekly": {"mon": ["00:00-24:00"], "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"],
+                       "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}))
+        .await;
+    for (body, what) in [
+        (json!({"merchant_id": w.merchant, "calendar_id": days["id"]}), "merchant"),
+        (json!({"team_id": team["id"], "calendar_id": nights["id"]}), "team"),
+    ] {
+        let (s, b) = app.put("/api/v1/sla/calendar-assignments", &w.admin, body).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{what}: {b}");
+    }
+    let (s, t) = app
+        .post(
+            "/api/v1/tickets",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "channel": "email", "subject": "发票抬头"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    let (_, panel) = app.get(&format!("/api/v1/tickets/{id}/sla"), &w.admin).await;
+    assert_eq!(panel["policy_id"], p["id"], "{panel}");
+    assert_eq!(panel["calendar_id"], days["id"], "the merchant's default while no team holds it: {panel}");
+    let (s, b) =
+        app.post(&format!("/api/v1/tickets/{id}/assign"), &w.admin, json!({"team_id": team["id"]})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, panel) = app.get(&format!("/api/v1/tickets/{id}/sla"), &w.admin).await;
+    assert_eq!(panel["calendar_id"], nights["id"], "the team's calendar once the team holds it: {panel}");
+    // A merchant's calendar cannot become another merchant's default; a merchant that does not exist
+    // gets none.
+    let (_, other) =
+        app.post("/api/v1/merchants", &w.admin, json!({"code": "shop-sla2", "name": "另一家"})).await;
+    let (s, b) = app
+        .put(
+            "/api/v1/sla/calendar-assignments",
+            &w.admin,
+            json!({"merchant_id": other["id"], "calendar_id": days["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "calendar_id");
+    let (_, list) = app.get("/api/v1/sla/calendars", &w.admin).await;
+    let platform_cal =
+        list.as_array().unwrap().iter().find(|c| c["merchant_id"].is_null()).unwrap()["id"].clone();
+    let (s, b) = app
+        .put(
+            "/api/v1/sla/calendar-assignments",
+            &w.admin,
+            json!({"merchant_id": 999_999, "calendar_id": platform_cal}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+}
+both_backends!(a_teams_calendar_counts_when_the_policy_names_none);
