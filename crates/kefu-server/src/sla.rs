@@ -430,12 +430,26 @@ pub async fn customer_facts(state: &AppState, rt: &SlaRuntime, customer_id: Opti
 pub async fn check_ticket(state: &AppState, id: i64, now: Millis) -> ApiResult<bool> {
     let scope = Scope::operator(Action::TicketWork);
     let ctx = AuditCtx::operator("sla", now);
+    let before = match crate::tickets::load(state, &scope, id).await {
+        Ok(rec) => rec.state.version,
+        Err(e) if e.code == ErrorCode::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
     let t = crate::tickets::change(state, &scope, &ctx, id, None, "sla_check", &|_st: &TicketState| {
         Ok(Vec::new())
     })
     .await;
     match t {
-        Ok(_) => Ok(true),
+        Ok(t) if t.version != before => Ok(true),
+        Ok(_) => {
+            // Nothing fired, so nothing was written: the stored timer came from an older policy or
+            // calendar. Set it from the rules in force (never to the past, so it cannot spin).
+            let rec = crate::tickets::load(state, &scope, id).await?;
+            let next =
+                state.sla.current().project(&rec.state, now).next_due.map(|d| d.max(now.plus_ms(1_000)));
+            state.store.sla_reset_timer(id, next).await?;
+            Ok(false)
+        }
         Err(e) if e.code == ErrorCode::NotFound => Ok(false),
         Err(e) => Err(e),
     }
@@ -445,10 +459,16 @@ pub async fn check_ticket(state: &AppState, id: i64, now: Millis) -> ApiResult<b
 pub async fn tick(state: &AppState, now: Millis) -> ApiResult<usize> {
     refresh(state).await?;
     let mut checked = 0;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let due = state.store.sla_due(now, 200).await?;
         let n = due.len();
-        for id in due {
+        // A timer that stays due after its check is left for the next round, never looped on.
+        let fresh: Vec<i64> = due.into_iter().filter(|id| seen.insert(*id)).collect();
+        if fresh.is_empty() {
+            return Ok(checked);
+        }
+        for id in fresh {
             if let Err(e) = check_ticket(state, id, now).await {
                 // Try again in a minute rather than spin on a ticket that cannot be checked.
                 tracing::error!(ticket = id, error = %e.message, "SLA check failed");

@@ -411,6 +411,16 @@ impl SlaStore for StoreImpl {
         Ok(r.map(|r| r.try_get("due_at")).transpose()?.map(Millis))
     }
 
+    async fn sla_reset_timer(&self, ticket_id: i64, due: Option<Millis>) -> Result<()> {
+        match due {
+            Some(d) => self.sla_set_timer(ticket_id, d).await,
+            None => {
+                sqlx::query("DELETE FROM sla_timers WHERE ticket_id = $1").bind(ticket_id).execute(&self.writer).await?;
+                Ok(())
+            }
+        }
+    }
+
     async fn sla_set_timer(&self, ticket_id: i64, due: Millis) -> Result<()> {
         sqlx::query("UPDATE sla_timers SET due_at = $1 WHERE ticket_id = $2").bind(due.0).bind(ticket_id).execute(&self.writer).await?;
         Ok(())

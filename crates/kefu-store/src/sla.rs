@@ -157,6 +157,8 @@ pub trait SlaStore: Send + Sync {
     async fn sla_due(&self, now: Millis, limit: i64) -> Result<Vec<i64>>;
     /// The earliest timer.
     async fn sla_next_due(&self) -> Result<Option<Millis>>;
+    /// Replace one ticket's timer (`None` removes it), when its rules changed but nothing fired.
+    async fn sla_reset_timer(&self, ticket_id: i64, due: Option<Millis>) -> Result<()>;
     /// Set one ticket's timer (e.g. to retry a check that failed).
     async fn sla_set_timer(&self, ticket_id: i64, due: Millis) -> Result<()>;
     /// A customer's member tier and VIP flag, for policy matching.

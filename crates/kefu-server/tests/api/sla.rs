@@ -582,3 +582,33 @@ async fn a_teams_calendar_counts_when_the_policy_names_none(backend: Backend) {
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 }
 both_backends!(a_teams_calendar_counts_when_the_policy_names_none);
+
+async fn an_edited_policy_moves_the_stored_timer_without_firing(backend: Backend) {
+    let w = setup(backend).await;
+    let id = phone_ticket(&w).await;
+    let (_, panel) = w.app.get(&format!("/api/v1/tickets/{id}/sla"), &w.admin).await;
+    let started = millis(&clock(&panel, "first_response")["started_at"]);
+    // The policy now gives an hour (same calendar, 7×24): the stored timer (the old 45-second warning)
+    // is stale.
+    let (_, list) = w.app.get("/api/v1/sla/policies", &w.admin).await;
+    let calendar =
+        list.as_array().unwrap().iter().find(|p| p["id"] == w.policy).unwrap()["calendar_id"].clone();
+    let (s, p) = w
+        .app
+        .put(
+            &format!("/api/v1/sla/policies/{}", w.policy),
+            &w.admin,
+            json!({"name": "电话一小时", "position": 1, "conditions": {"channels": ["phone"]},
+                   "targets": {"first_response_secs": 3600}, "calendar_id": calendar, "pause_when_pending": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let state = w.app.state();
+    kefu_server::sla::tick(&state, started.plus_ms(50_000)).await.unwrap();
+    let evs = events(&w, id).await;
+    assert_eq!(count(&evs, "sla_warned") + count(&evs, "sla_breached"), 0, "{evs:?}");
+    // The timer now points at the new warning (75 % of an hour), and a later round finds nothing to do.
+    assert_eq!(state.store.sla_next_due().await.unwrap(), Some(started.plus_ms(2_700_000)));
+    assert_eq!(kefu_server::sla::tick(&state, started.plus_ms(60_000)).await.unwrap(), 0);
+}
+both_backends!(an_edited_policy_moves_the_stored_timer_without_firing);
