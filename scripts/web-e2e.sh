@@ -76,4 +76,4 @@ fi
 
 cd "$web"
 # One file at a time: both drive a browser against the same server.
-node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs

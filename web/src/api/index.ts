@@ -2,6 +2,14 @@
 import { API_BASE, http, uploadRaw } from './client'
 import type {
   AgentState,
+  Attendance,
+  Capacity,
+  Certification,
+  LiveView,
+  Membership,
+  MembershipInput,
+  SkillGroup,
+  SkillGroupInput,
   Presence,
   QuickReply,
   QuickReplyInput,
@@ -208,3 +216,21 @@ export const presenceApi = {
   set: (presence: Presence) => http.put<AgentState>('/me/presence', presence),
   heartbeat: () => http.post<void>('/me/presence/heartbeat'),
 }
+
+export const routingApi = {
+  groups: () => http.get<SkillGroup[]>('/routing/groups'),
+  createGroup: (body: SkillGroupInput) => http.post<SkillGroup>('/routing/groups', body),
+  updateGroup: (id: Id, body: SkillGroupInput) => http.put<SkillGroup>(`/routing/groups/${id}`, body),
+  members: (groupId: Id) => http.get<Membership[]>(`/routing/groups/${groupId}/members`),
+  /** Replaces the group's members. */
+  setMembers: (groupId: Id, body: MembershipInput[]) => http.put<Membership[] | void>(`/routing/groups/${groupId}/members`, body),
+  certifications: (userId: Id) => http.get<Certification[]>(`/users/${userId}/certifications`),
+  grantCertification: (userId: Id, group_id: Id, source?: string) =>
+    http.post<Certification>(`/users/${userId}/certifications`, { group_id, source: source || undefined }),
+  setCapacity: (userId: Id, body: Capacity) => http.put<void>(`/users/${userId}/capacity`, body),
+  live: () => http.get<LiveView>('/routing/live'),
+  attendance: (date?: string) => http.get<Attendance>('/routing/attendance', { date }),
+}
+
+/** The live view as server-sent events (EventSource sends the session cookie). */
+export const liveStreamUrl = (maxSecs = 600) => `${API_BASE}/routing/live/stream?max_secs=${maxSecs}`

@@ -730,3 +730,107 @@ export interface AgentState {
   last_assigned_at: Timestamp | null
   languages: string[]
 }
+
+// ---------- routing (路由与排班)
+export const STRATEGIES = ['round_robin', 'least_loaded', 'skill_priority'] as const
+export type Strategy = (typeof STRATEGIES)[number]
+
+export interface GroupMatch {
+  channels: Channel[]
+  categories: string[]
+  member_tiers: string[]
+  languages: string[]
+}
+
+/** A skill group (技能组). */
+export interface SkillGroup {
+  id: Id
+  merchant_id: Id | null
+  name: string
+  position: number
+  strategy: Strategy
+  matching: GroupMatch
+  vip_dedicated: boolean
+  overflow_to: Id | null
+  overflow_after_secs: number | null
+}
+export interface SkillGroupInput {
+  merchant_id?: Id
+  name: string
+  position: number
+  strategy: Strategy
+  matching: GroupMatch
+  vip_dedicated: boolean
+  overflow_to?: Id | null
+  overflow_after_secs?: number | null
+}
+
+export interface Membership {
+  group_id: Id
+  user_id: Id
+  /** 1–5 */
+  skill_level: number
+  /** 0–255, lower first */
+  priority: number
+}
+export interface MembershipInput {
+  user_id: Id
+  skill_level?: number
+  priority?: number
+}
+
+/** 上岗认证 */
+export interface Certification {
+  id: Id
+  user_id: Id
+  group_id: Id
+  source: string | null
+  granted_by: Id | null
+  granted_at: Timestamp
+  revoked_at: Timestamp | null
+}
+
+export interface Capacity {
+  max_chats: number
+  max_tickets: number
+}
+
+export interface LiveQueue {
+  group_id: Id | null
+  name: string
+  waiting: number
+  longest_wait_secs: number
+}
+export interface LiveAgent {
+  user_id: Id
+  username: string
+  display_name: string
+  merchant_id: Id | null
+  presence: Presence
+  since: Timestamp
+  capacity: Capacity
+  open_tickets: number
+}
+/** GET /routing/live and each `live` event of /routing/live/stream. */
+export interface LiveView {
+  at: Timestamp
+  queues: LiveQueue[]
+  agents: LiveAgent[]
+  presence_counts: Partial<Record<PresenceStatus, number>> & Record<string, number>
+  sla_due_soon: number
+  sla_overdue: number
+}
+
+export interface AttendanceRow {
+  user_id: Id
+  on_duty_secs: number
+  online_secs: number
+  busy_secs: number
+  away_secs: number
+  first_on_duty_at: Timestamp | null
+  last_change_at: Timestamp | null
+}
+export interface Attendance {
+  date: string
+  rows: AttendanceRow[]
+}

@@ -21,6 +21,8 @@ const views: Record<string, () => Promise<unknown>> = {
   users: () => import('@/views/admin/UsersView.vue'),
   'api-tokens': () => import('@/views/admin/ApiTokensView.vue'),
   sla: () => import('@/views/admin/SlaView.vue'),
+  routing: () => import('@/views/admin/RoutingView.vue'),
+  'routing-live': () => import('@/views/routing/LiveView.vue'),
   audit: () => import('@/views/admin/AuditView.vue'),
   security: () => import('@/views/admin/SecuritySettingsView.vue'),
   account: () => import('@/views/account/AccountSecurityView.vue'),
