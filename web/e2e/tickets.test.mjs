@@ -9,16 +9,8 @@
 // works a ticket in the browser the way they would at their desk.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import path from 'node:path'
-import { chromium } from 'playwright-core'
+import { ADMIN, ADMIN_PASSWORD, BASE, TIMEOUT, apiClient, apiResponse as responseOf, chooseOption as choose, launch, screenshotter } from './lib.mjs'
 
-const BASE = (process.env.KEFU_URL ?? '').replace(/\/+$/, '')
-const ADMIN = process.env.KEFU_ADMIN_USER ?? ''
-const ADMIN_PASSWORD = process.env.KEFU_ADMIN_PASSWORD ?? ''
-const SHOTS = process.env.KEFU_SCREENSHOTS ?? ''
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const TIMEOUT = 15_000
 
 const suffix = Date.now().toString(36) + Math.floor(Math.random() * 1296).toString(36)
 const PASSWORD = `E2e-Desk-${suffix}`
@@ -33,58 +25,14 @@ const fx = {} // ids made by the setup
 let browser
 let context
 let page
-let shot = 0
 const pageErrors = []
-
-async function screenshot(name) {
-  if (!SHOTS) return
-  fs.mkdirSync(SHOTS, { recursive: true })
-  shot += 1
-  await page.waitForTimeout(450) // let dialogs and transitions settle
-  await page.screenshot({ path: path.join(SHOTS, `tickets-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: false })
-}
+const screenshot = screenshotter('tickets-', () => page)
+const apiResponse = (method, pathPart, action, query) => responseOf(page, method, pathPart, action, query)
+const chooseOption = (selectLocator, optionText) => choose(page, selectLocator, optionText)
 
 /** Call the API as the admin (bearer token from a login). */
 let adminToken = ''
-async function api(method, pathPart, body) {
-  const res = await fetch(`${BASE}/api/v1${pathPart}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  const json = text ? JSON.parse(text) : null
-  if (!res.ok) throw new Error(`${method} ${pathPart} answered ${res.status}: ${text}`)
-  return json
-}
-
-/** Run an action and return the status and JSON body of the API response it causes. */
-async function apiResponse(method, pathPart, action, query = {}) {
-  const matches = (r) => {
-    if (r.request().method() !== method) return false
-    const u = new URL(r.url())
-    if (u.pathname !== `/api/v1${pathPart}`) return false
-    return Object.entries(query).every(([k, v]) => u.searchParams.get(k) === v)
-  }
-  const [res] = await Promise.all([page.waitForResponse(matches, { timeout: TIMEOUT }), action()])
-  const status = res.status()
-  const text = await res.text().catch(() => '')
-  let body = null
-  try {
-    body = text ? JSON.parse(text) : null
-  } catch {
-    body = text
-  }
-  return { status, body }
-}
-
-async function chooseOption(selectLocator, optionText) {
-  await selectLocator.click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first()
-  await option.waitFor({ state: 'visible', timeout: TIMEOUT })
-  await option.click()
-}
-
+const api = apiClient(() => adminToken)
 async function login(username) {
   await page.goto(`${BASE}/login`)
   await page.getByLabel('用户名').fill(username)
@@ -153,11 +101,7 @@ describe('kefu agent workspace', { timeout: 240_000 }, () => {
     })
     await api('POST', '/tickets', { merchant_id: merchant.id, channel: 'phone', subject: `发票抬头写错了 ${suffix}`, body: '需要重开发票', priority: 'low' })
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launch()
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
     context.setDefaultTimeout(TIMEOUT)
     page = await context.newPage()

@@ -8,16 +8,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import fs from 'node:fs'
-import path from 'node:path'
-import { chromium } from 'playwright-core'
+import { ADMIN, ADMIN_PASSWORD, BASE, TIMEOUT, apiResponse as responseOf, chooseOption as choose, launch, screenshotter } from './lib.mjs'
 
-const BASE = (process.env.KEFU_URL ?? '').replace(/\/+$/, '')
-const ADMIN = process.env.KEFU_ADMIN_USER ?? ''
-const PASSWORD = process.env.KEFU_ADMIN_PASSWORD ?? ''
-const SHOTS = process.env.KEFU_SCREENSHOTS ?? ''
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const TIMEOUT = 15_000
 
 const suffix = Date.now().toString(36) + Math.floor(Math.random() * 1296).toString(36)
 const merchantCode = `e2e-${suffix}`
@@ -27,34 +19,11 @@ const username = `e2e.agent.${suffix}`
 let browser
 let context
 let page
-let shot = 0
 const pageErrors = []
-
-async function screenshot(name) {
-  if (!SHOTS) return
-  fs.mkdirSync(SHOTS, { recursive: true })
-  shot += 1
-  await page.waitForTimeout(450) // let dialogs, drawers and menus finish their transitions
-  await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: false })
-}
-
-/** Run an action and return the JSON body of the API response it causes. */
-async function apiResponse(method, pathPart, action) {
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === `/api/v1${pathPart}`, { timeout: TIMEOUT }),
-    action(),
-  ])
-  const status = res.status()
-  if (status === 204) return { status, body: null }
-  const text = await res.text().catch(() => '')
-  let body = null
-  try {
-    body = text ? JSON.parse(text) : null
-  } catch {
-    body = text
-  }
-  return { status, body }
-}
+const PASSWORD = ADMIN_PASSWORD
+const screenshot = screenshotter('', () => page)
+const apiResponse = (method, pathPart, action, query) => responseOf(page, method, pathPart, action, query)
+const chooseOption = (selectLocator, optionText) => choose(page, selectLocator, optionText)
 
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it. */
 function totp(secretB32, atMs = Date.now()) {
@@ -74,31 +43,11 @@ function dialog(name) {
   return page.getByRole('dialog', { name })
 }
 
-async function chooseOption(selectLocator, optionText) {
-  await selectLocator.click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first()
-  await option.waitFor({ state: 'visible', timeout: TIMEOUT })
-  await option.click()
-}
-
 describe('kefu web UI', { timeout: 180_000 }, () => {
   before(async () => {
     assert.ok(BASE, 'set KEFU_URL to the running kefu server, e.g. http://127.0.0.1:18080')
     assert.ok(ADMIN && PASSWORD, 'set KEFU_ADMIN_USER and KEFU_ADMIN_PASSWORD')
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launch()
     // An English-speaking browser: the UI must still start in Simplified Chinese.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
     context.setDefaultTimeout(TIMEOUT)

@@ -8,16 +8,8 @@
 // in no skill group (so the server refuses to put them online), a customer and a ticket with an order.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import path from 'node:path'
-import { chromium } from 'playwright-core'
+import { ADMIN, ADMIN_PASSWORD, BASE, TIMEOUT, apiClient, apiResponse as responseOf, launch, screenshotter } from './lib.mjs'
 
-const BASE = (process.env.KEFU_URL ?? '').replace(/\/+$/, '')
-const ADMIN = process.env.KEFU_ADMIN_USER ?? ''
-const ADMIN_PASSWORD = process.env.KEFU_ADMIN_PASSWORD ?? ''
-const SHOTS = process.env.KEFU_SCREENSHOTS ?? ''
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const TIMEOUT = 15_000
 
 const suffix = Date.now().toString(36) + Math.floor(Math.random() * 1296).toString(36)
 const PASSWORD = `E2e-Desk2-${suffix}`
@@ -29,50 +21,12 @@ const fx = {}
 let browser
 let context
 let page
-let shot = 0
 const pageErrors = []
-
-async function screenshot(name) {
-  if (!SHOTS) return
-  fs.mkdirSync(SHOTS, { recursive: true })
-  shot += 1
-  await page.waitForTimeout(450)
-  await page.screenshot({ path: path.join(SHOTS, `desk-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: false })
-}
+const screenshot = screenshotter('desk-', () => page)
+const apiResponse = (method, pathPart, action, query) => responseOf(page, method, pathPart, action, query)
 
 let adminToken = ''
-async function api(method, pathPart, body) {
-  const res = await fetch(`${BASE}/api/v1${pathPart}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  const json = text ? JSON.parse(text) : null
-  if (!res.ok) throw new Error(`${method} ${pathPart} answered ${res.status}: ${text}`)
-  return json
-}
-
-/** Run an action and return the status and JSON body of the API response it causes. */
-async function apiResponse(method, pathPart, action, query = {}) {
-  const matches = (r) => {
-    if (r.request().method() !== method) return false
-    const u = new URL(r.url())
-    if (u.pathname !== `/api/v1${pathPart}`) return false
-    return Object.entries(query).every(([k, v]) => u.searchParams.get(k) === v)
-  }
-  const [res] = await Promise.all([page.waitForResponse(matches, { timeout: TIMEOUT }), action()])
-  const status = res.status()
-  const text = await res.text().catch(() => '')
-  let body = null
-  try {
-    body = text ? JSON.parse(text) : null
-  } catch {
-    body = text
-  }
-  return { status, body }
-}
-
+const api = apiClient(() => adminToken)
 async function login(username) {
   await page.goto(`${BASE}/login`)
   await page.getByLabel('用户名').fill(username)
@@ -109,11 +63,7 @@ describe('kefu agent desk: quick replies, presence, due soon', { timeout: 180_00
       order_numbers: [`DD${suffix}`],
     })
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launch()
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
     context.setDefaultTimeout(TIMEOUT)
     page = await context.newPage()
