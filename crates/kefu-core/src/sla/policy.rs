@@ -188,7 +188,7 @@ pub enum DefaultCalendar {
     AllDay,
 }
 
-/// A shipped default policy: what kefu starts with, following the regulations (see the table in
+/// A shipped default policy: what kefu starts with, following the regulations (listed in
 /// docs/ARCHITECTURE.md). Stored as ordinary platform policies on first start; admins edit them.
 pub struct DefaultPolicy {
     pub name: &'static str,
