@@ -201,6 +201,17 @@ impl Scope {
         Scope { tenant: Tenant::All, action, actor_id: None }
     }
 
+    /// A channel acting for one merchant (`None`: the platform's own service) after the channel itself
+    /// authenticated the request: a chat visitor of that merchant's widget, a mail to its support
+    /// address, a call reported by its telephony system. The server mints it only there.
+    pub fn channel(merchant: Option<i64>, action: Action) -> Scope {
+        let tenant = match merchant {
+            Some(m) => Tenant::Merchant(m),
+            None => Tenant::All,
+        };
+        Scope { tenant, action, actor_id: None }
+    }
+
     pub fn tenant(&self) -> Tenant {
         self.tenant
     }

@@ -81,6 +81,9 @@ pub struct Config {
     /// Seconds without a heartbeat from an online or busy agent's client before they are set away
     /// (连接中断); 0 turns it off.
     pub away_after_secs: u64,
+    /// The first retry delay of a failed job (outbound email, webhook delivery); each further retry
+    /// waits twice as long, at most an hour.
+    pub job_retry_base_ms: u64,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             pii_key: None,
             security: SecurityConfig::default(),
             away_after_secs: 90,
+            job_retry_base_ms: 30_000,
         }
     }
 }
@@ -122,6 +126,7 @@ impl std::fmt::Debug for Config {
             .field("pii_key", &self.pii_key.as_ref().map(|_| "***"))
             .field("security", &self.security)
             .field("away_after_secs", &self.away_after_secs)
+            .field("job_retry_base_ms", &self.job_retry_base_ms)
             .finish()
     }
 }
@@ -135,7 +140,7 @@ pub struct Overrides {
     pub web_dir: Option<PathBuf>,
 }
 
-const ENV_KEYS: [&str; 18] = [
+const ENV_KEYS: [&str; 19] = [
     "KEFU_PII_KEY_FILE",
     "KEFU_PII_KEY",
     "KEFU_LISTEN",
@@ -154,6 +159,7 @@ const ENV_KEYS: [&str; 18] = [
     "KEFU_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
     "KEFU_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
     "KEFU_AWAY_AFTER_SECS",
+    "KEFU_JOB_RETRY_BASE_MS",
 ];
 
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
@@ -228,6 +234,7 @@ impl Config {
                     c.security.login_attempts_per_account_per_minute = parse_num(k, v)?
                 }
                 "KEFU_AWAY_AFTER_SECS" => c.away_after_secs = parse_num(k, v)?,
+                "KEFU_JOB_RETRY_BASE_MS" => c.job_retry_base_ms = parse_num(k, v)?,
                 _ => return Err(ConfigError::UnknownEnv(k.clone(), ENV_KEYS.join(", "))),
             }
         }
@@ -284,6 +291,13 @@ impl Config {
                 "away_after_secs",
                 &self.away_after_secs.to_string(),
                 "expected 0 (off) or 15 to 86400",
+            ));
+        }
+        if !(10..=3_600_000).contains(&self.job_retry_base_ms) {
+            return Err(invalid(
+                "job_retry_base_ms",
+                &self.job_retry_base_ms.to_string(),
+                "expected 10 to 3600000",
             ));
         }
         if self.security.lockout_failures < 1 || self.security.lockout_minutes < 1 {

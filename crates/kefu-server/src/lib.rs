@@ -6,10 +6,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod channels;
 pub mod config;
 pub mod error;
 pub mod files;
 pub mod gate;
+pub mod jobs;
 pub mod metrics;
 mod ops;
 pub mod retention;
@@ -203,6 +205,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "kefu ready: http://{addr}/");
     tokio::spawn(sla::run_scheduler(state.clone()));
     tokio::spawn(routing::run_router(state.clone()));
+    tokio::spawn(jobs::run_worker(state.clone()));
     let refresher = state.clone();
     let key_file = (config.pii_key.is_none()).then(|| config.pii_key_path());
     tokio::spawn(async move {

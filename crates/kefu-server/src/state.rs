@@ -32,6 +32,8 @@ pub struct AppState {
     pub attachments: Arc<crate::files::AttachmentStore>,
     /// The SLA engine's configuration (policies, calendars), reloaded when it changes.
     pub sla: Arc<crate::sla::SlaEngine>,
+    /// Wakes this node's job worker when a job is enqueued here.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             ticket_events: tokio::sync::broadcast::channel(1024).0,
             attachments: Arc::new(crate::files::AttachmentStore::new(&config_data_dir)),
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
         };
         state.reload_security().await?;
         crate::sla::publish_gauges(&state, &state.sla.current());

@@ -9,6 +9,7 @@
 //! proof that the permission gate ran; writes record their audit entry in the same transaction.
 
 pub mod crypto;
+pub mod jobs;
 mod migrations;
 pub mod model;
 pub mod postgres;
@@ -23,6 +24,7 @@ use kefu_core::audit::{AuditEntry, AuditRecord};
 use kefu_core::authz::Scope;
 use kefu_core::time::Millis;
 use kefu_core::{DomainError, ErrorCode};
+pub use jobs::*;
 pub use model::*;
 pub use quick_replies::*;
 pub use routing::*;
@@ -106,7 +108,7 @@ impl AuditCtx {
 
 /// The storage interface. One implementation per backend; one test story runs against both.
 #[async_trait]
-pub trait Store: TicketStore + SlaStore + RoutingStore + QuickReplyStore + Send + Sync + 'static {
+pub trait Store: TicketStore + SlaStore + RoutingStore + QuickReplyStore + JobStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Is the database reachable? (`/readyz`)
     async fn ping(&self) -> Result<()>;

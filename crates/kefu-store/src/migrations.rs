@@ -30,6 +30,7 @@ pub fn sqlite() -> Migrator {
         (6, "sla", include_str!("../migrations/sqlite/0006_sla.sql")),
         (7, "routing", include_str!("../migrations/sqlite/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/sqlite/0008_quick_replies.sql")),
+        (9, "jobs", include_str!("../migrations/sqlite/0009_jobs.sql")),
     ])
 }
 
@@ -43,5 +44,6 @@ pub fn postgres() -> Migrator {
         (6, "sla", include_str!("../migrations/postgres/0006_sla.sql")),
         (7, "routing", include_str!("../migrations/postgres/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/postgres/0008_quick_replies.sql")),
+        (9, "jobs", include_str!("../migrations/postgres/0009_jobs.sql")),
     ])
 }

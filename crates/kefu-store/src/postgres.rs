@@ -62,3 +62,6 @@ include!("shared_tickets.rs");
 include!("shared_sla.rs");
 include!("shared_routing.rs");
 include!("shared_quick_replies.rs");
+/// Claiming jobs: concurrent claimers skip rows another holds.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+include!("shared_jobs.rs");

@@ -81,3 +81,6 @@ include!("shared_tickets.rs");
 include!("shared_sla.rs");
 include!("shared_routing.rs");
 include!("shared_quick_replies.rs");
+/// Claiming jobs: SQLite's single writer already serialises claims.
+const SKIP_LOCKED: &str = "";
+include!("shared_jobs.rs");

@@ -1,0 +1,5 @@
+//! Channels (渠道): how customers' requests arrive — chat, email, phone, app/API — and how replies and
+//! events leave (outbound email, webhooks). Every channel lands in the same ticket and conversation
+//! model through `intake`.
+
+pub mod intake;
