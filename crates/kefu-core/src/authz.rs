@@ -47,10 +47,16 @@ pub enum Action {
     RoutingManage,
     /// Grant on-duty certification (上岗认证) for a skill group.
     CertificationGrant,
+    /// Configure channels: the chat widget and its secret, support mailboxes, phone lines, webhook
+    /// subscriptions; see and replay their deliveries.
+    ChannelManage,
+    /// Report into a channel from an integration: the telephony system's call records, an app's or
+    /// backend's customer messages.
+    ChannelIntake,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::SelfService,
         Action::MerchantRead,
         Action::MerchantManage,
@@ -75,6 +81,8 @@ impl Action {
         Action::RoutingRead,
         Action::RoutingManage,
         Action::CertificationGrant,
+        Action::ChannelManage,
+        Action::ChannelIntake,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +111,8 @@ impl Action {
             Action::RoutingRead => "routing.read",
             Action::RoutingManage => "routing.manage",
             Action::CertificationGrant => "certification.grant",
+            Action::ChannelManage => "channel.manage",
+            Action::ChannelIntake => "channel.intake",
         }
     }
 }
@@ -136,6 +146,8 @@ pub fn role_permits(role: Role, action: Action) -> bool {
         }
         RoutingManage => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
         CertificationGrant => matches!(role, Trainer | Manager | Director | MerchantAdmin | PlatformAdmin),
+        ChannelManage => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        ChannelIntake => matches!(role, MerchantAdmin | PlatformAdmin),
         // Creating merchants and setting platform security policy belong to the platform alone.
         MerchantManage | SecurityManage | HolidayManage => matches!(role, PlatformAdmin),
     }

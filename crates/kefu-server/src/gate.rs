@@ -59,6 +59,8 @@ pub mod perm {
         RoutingRead,
         RoutingManage,
         CertificationGrant,
+        ChannelManage,
+        ChannelIntake,
     );
 }
 

@@ -491,6 +491,8 @@ fn role_has(permission: &str, role: Role) -> bool {
         }
         "routing.manage" => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
         "certification.grant" => matches!(role, Trainer | Manager | Director | MerchantAdmin | PlatformAdmin),
+        "channel.manage" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
+        "channel.intake" => matches!(role, MerchantAdmin | PlatformAdmin),
         other => panic!("no role table entry for permission '{other}'"),
     }
 }
