@@ -185,3 +185,17 @@ where
     }
     Ok(handled)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_up_to_an_hour() {
+        assert_eq!(backoff(30_000, 1), 30_000);
+        assert_eq!(backoff(30_000, 2), 60_000);
+        assert_eq!(backoff(30_000, 4), 240_000);
+        assert_eq!(backoff(30_000, 12), 3_600_000);
+        assert_eq!(backoff(100, 0), 100);
+    }
+}
