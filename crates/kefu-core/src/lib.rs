@@ -2,6 +2,7 @@
 //!
 //! Nothing in this crate performs I/O or awaits. Storage and the server call into it; it never calls out.
 
+pub mod aftersales;
 pub mod audit;
 pub mod authz;
 pub mod calendar;
