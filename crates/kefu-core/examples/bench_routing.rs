@@ -171,6 +171,7 @@ fn requests(rng: &mut SplitMix, n: usize) -> Vec<Request> {
                 queued_at: None,
                 sticky_agent: rng.chance(30).then(|| 1_000 + rng.below(AGENTS as u64) as i64),
                 group_id: placed.then(|| 100 + rng.below(GROUPS as u64) as i64),
+                passed_over: Vec::new(),
             }
         })
         .collect()

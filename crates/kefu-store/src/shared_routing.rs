@@ -449,6 +449,7 @@ impl RoutingStore for StoreImpl {
                     queued_at: None,
                     sticky_agent: first.or(previous),
                     group_id: None,
+                    passed_over: Vec::new(),
                 })
             })
             .collect()

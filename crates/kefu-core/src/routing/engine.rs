@@ -195,13 +195,15 @@ fn pick(
     if !tenant_may_use(group, request.merchant_id) {
         return Err(NoAgent::WrongTenant);
     }
-    let mut best: Option<Candidate> = None;
+    let mut best: Option<(Candidate, bool)> = None;
     let mut furthest: Option<Stage> = None;
     for idx in indices {
         let agent = &agents[idx];
         match assess(agent, group.id, request) {
             Ok(membership) => {
-                if request.sticky_agent == Some(agent.user_id) {
+                // An agent who let this chat's offer lapse is asked again only when nobody else can take it.
+                let passed = request.passed_over.contains(&agent.user_id);
+                if request.sticky_agent == Some(agent.user_id) && !passed {
                     return Ok((idx, true));
                 }
                 let c = Candidate {
@@ -216,16 +218,17 @@ fn pick(
                 };
                 let better = match &best {
                     None => true,
-                    Some(b) => compare(group.strategy, &c, b) == Ordering::Less,
+                    Some((b, b_passed)) if *b_passed != passed => !passed,
+                    Some((b, _)) => compare(group.strategy, &c, b) == Ordering::Less,
                 };
                 if better {
-                    best = Some(c);
+                    best = Some((c, passed));
                 }
             }
             Err(stage) => furthest = furthest.max(Some(stage)),
         }
     }
-    best.map(|c| (c.idx, false)).ok_or_else(|| no_agent(furthest, request))
+    best.map(|(c, _)| (c.idx, false)).ok_or_else(|| no_agent(furthest, request))
 }
 
 /// The rule text recorded with the choice, e.g. `最少负载（售后组）`, `首问负责人优先（售后组）`,

@@ -331,6 +331,9 @@ pub struct Request {
     /// The group it waits in, once queued; `None`: not yet placed ([`select_group`](super::select_group)).
     #[serde(default)]
     pub group_id: Option<i64>,
+    /// Agents who let an offer of this chat lapse: chosen again only when nobody else can take it.
+    #[serde(default)]
+    pub passed_over: Vec<i64>,
 }
 
 /// The outcome of a routing decision, recorded as a ticket event with its rule text.

@@ -59,6 +59,7 @@ fn chat(id: i64) -> Request {
         queued_at: None,
         sticky_agent: None,
         group_id: Some(10),
+        passed_over: Vec::new(),
     }
 }
 
@@ -817,4 +818,17 @@ fn wire_formats_are_stable() {
     }
     let schema = serde_json::to_string(&<SkillGroup as utoipa::PartialSchema>::schema()).unwrap();
     assert!(schema.contains("overflow_after_secs") && schema.contains("vip_dedicated"), "{schema}");
+}
+
+#[test]
+fn agents_who_let_an_offer_lapse_are_chosen_only_when_nobody_else_can_take_it() {
+    let g = group(10, "售前组", Strategy::RoundRobin);
+    let agents = vec![agent(1, &[10]), with_load(agent(2, &[10]), 3, 0)];
+    // Agent 1 is the sticky first responder and the least loaded, but let the offer lapse.
+    let r = Request { sticky_agent: Some(1), passed_over: vec![1], ..chat(1) };
+    let choice = choose_agent(&g, &r, &agents, T0).expect("someone");
+    assert_eq!(choice.agent_id, 2);
+    // Alone, the passed-over agent is offered the chat again rather than leaving it waiting.
+    let alone = vec![agent(1, &[10])];
+    assert_eq!(choose_agent(&g, &r, &alone, T0).expect("someone").agent_id, 1);
 }

@@ -3,7 +3,7 @@
 
 use super::kinds::{Channel, TicketStatus, Tier};
 use super::model::{
-    Actor, Assignee, NewTicket, OpenDepartmentTask, TicketCommand, TicketEvent, TicketEventKind,
+    Actor, Assignee, NewTicket, OpenDepartmentTask, PendingOffer, TicketCommand, TicketEvent, TicketEventKind,
     TicketPolicy, TicketState,
 };
 use super::number::TicketNumber;
@@ -125,7 +125,11 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         K::FirstResponderSet { user_id } => {
             s.first_responder.get_or_insert(*user_id);
         }
-        K::Assigned { to } | K::Transferred { to, .. } => s.assignee = *to,
+        K::Assigned { to } | K::Transferred { to, .. } => {
+            s.assignee = *to;
+            s.offer = None;
+            s.passed_over.clear();
+        }
         K::Escalated { to, .. } => s.tier = *to,
         K::DepartmentTaskOpened { task_no, department_id, due_at, .. } => {
             s.tasks_opened = s.tasks_opened.max(*task_no);
@@ -157,6 +161,15 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         K::Merged { into } => s.merged_into = Some(*into),
         K::TagsChanged { tags } => s.tags = tags.clone(),
         K::OrdersChanged { order_numbers } => s.order_numbers = order_numbers.clone(),
+        K::Offered { agent_id, expires_at, .. } => {
+            s.offer = Some(PendingOffer { agent_id: *agent_id, expires_at: *expires_at });
+        }
+        K::OfferLapsed { agent_id, .. } => {
+            s.offer = None;
+            if !s.passed_over.contains(agent_id) {
+                s.passed_over.push(*agent_id);
+            }
+        }
         K::Linked { .. }
         | K::MergedFrom { .. }
         | K::Routed { .. }
@@ -376,6 +389,29 @@ impl Decision<'_> {
                 self.push(K::CustomerReplied { body });
                 if matches!(status, S::PendingCustomer | S::Resolved | S::Closed) {
                     self.move_to(S::Open);
+                }
+            }
+            C::AcceptOffer | C::DeclineOffer { .. } => {
+                let me = self.actor.staff_id().ok_or_else(|| DomainError::forbidden("only staff accept chats"))?;
+                let offer = match state.offer {
+                    Some(o) if o.agent_id == me => o,
+                    _ => return Err(DomainError::conflict(None, "this chat is not offered to you")),
+                };
+                if state.assignee.is_someone() || !status.is_active() {
+                    return Err(self.refuse("accept an offer for {t}"));
+                }
+                if let C::DeclineOffer { reason } = cmd {
+                    let reason = text("reason", reason, 200)?;
+                    self.push(K::OfferLapsed { agent_id: me, reason: format!("declined: {reason}") });
+                } else {
+                    if self.now >= offer.expires_at {
+                        return Err(DomainError::conflict(
+                            None,
+                            "the offer lapsed before it was accepted; the chat went back to the queue",
+                        ));
+                    }
+                    let to = Assignee { user_id: Some(me), team_id: state.assignee.team_id };
+                    self.assign(K::Assigned { to }, to);
                 }
             }
             C::Take => {

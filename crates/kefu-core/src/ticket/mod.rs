@@ -48,8 +48,8 @@ pub use lifecycle::{
     tiers_handled, FOLLOW_UP_REQUIRED, MAX_BODY_CHARS, MAX_REASON_CHARS, MAX_SUBJECT_CHARS,
 };
 pub use model::{
-    Actor, ActorKind, Assignee, NewTicket, OpenDepartmentTask, TicketCommand, TicketEvent, TicketEventKind,
-    TicketPolicy, TicketState, DEFAULT_REOPEN_WINDOW_MS,
+    Actor, ActorKind, Assignee, NewTicket, OpenDepartmentTask, PendingOffer, TicketCommand, TicketEvent,
+    TicketEventKind, TicketPolicy, TicketState, DEFAULT_REOPEN_WINDOW_MS,
 };
 pub use number::{
     format_ticket_number, parse_ticket_number, shanghai_date, TicketNumber, MAX_DAILY_SEQ,

@@ -167,6 +167,12 @@ pub enum TicketCommand {
     SetPriority {
         priority: Priority,
     },
+    /// The agent accepts the chat the router offered them (接受会话); it becomes theirs, as a take.
+    AcceptOffer,
+    /// The agent turns the offer down; the router offers it to someone else.
+    DeclineOffer {
+        reason: String,
+    },
     /// Classify (manual, or automatic through the system actor).
     SetCategory {
         category: String,
@@ -217,6 +223,8 @@ impl TicketCommand {
             TicketCommand::SetPriority { .. } => "set_priority",
             TicketCommand::SetCategory { .. } => "set_category",
             TicketCommand::Merge { .. } => "merge",
+            TicketCommand::AcceptOffer => "accept_offer",
+            TicketCommand::DeclineOffer { .. } => "decline_offer",
         }
     }
 
@@ -244,7 +252,9 @@ impl TicketCommand {
             | TicketCommand::OpenDepartmentTask { .. }
             | TicketCommand::CancelDepartmentTask { .. }
             | TicketCommand::Resolve
-            | TicketCommand::Merge { .. } => &[Staff],
+            | TicketCommand::Merge { .. }
+            | TicketCommand::AcceptOffer
+            | TicketCommand::DeclineOffer { .. } => &[Staff],
         }
     }
 }
@@ -355,6 +365,20 @@ pub enum TicketEventKind {
         group_id: i64,
         rule: String,
     },
+    /// The router offers a chat to an agent, who must accept it by `expires_at` (派发待接入); until
+    /// then nobody else is offered it.
+    Offered {
+        agent_id: i64,
+        group_id: i64,
+        rule: String,
+        expires_at: Millis,
+    },
+    /// The offer ended without acceptance: `timeout` or `declined: …`. The router passes the agent over
+    /// for this ticket.
+    OfferLapsed {
+        agent_id: i64,
+        reason: String,
+    },
     /// 预警: a clock reached the policy's warning share of its target.
     SlaWarned {
         metric: crate::sla::SlaMetric,
@@ -395,6 +419,8 @@ impl TicketEventKind {
             TicketEventKind::Linked { .. } => "linked",
             TicketEventKind::MergedFrom { .. } => "merged_from",
             TicketEventKind::Routed { .. } => "routed",
+            TicketEventKind::Offered { .. } => "offered",
+            TicketEventKind::OfferLapsed { .. } => "offer_lapsed",
             TicketEventKind::SlaPolicyApplied { .. } => "sla_policy_applied",
             TicketEventKind::SlaWarned { .. } => "sla_warned",
             TicketEventKind::SlaBreached { .. } => "sla_breached",
@@ -465,6 +491,20 @@ pub struct TicketState {
     /// stored before it existed (then only the exact version is accepted).
     #[serde(default)]
     pub material_version: Option<i64>,
+    /// The chat offered to an agent and not yet accepted.
+    #[serde(default)]
+    pub offer: Option<PendingOffer>,
+    /// Agents whose offer for this ticket lapsed; the router offers it to others first. Cleared when
+    /// the ticket is assigned.
+    #[serde(default)]
+    pub passed_over: Vec<i64>,
+}
+
+/// An outstanding offer of a chat to one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingOffer {
+    pub agent_id: i64,
+    pub expires_at: Millis,
 }
 
 impl Default for TicketState {
@@ -497,6 +537,8 @@ impl Default for TicketState {
             order_numbers: Vec::new(),
             sla: crate::sla::SlaTrack::default(),
             material_version: None,
+            offer: None,
+            passed_over: Vec::new(),
         }
     }
 }

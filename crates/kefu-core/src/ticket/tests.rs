@@ -808,3 +808,61 @@ fn only_four_statuses_are_set_directly() {
         assert_eq!(TicketCommand::for_status(s).unwrap_err().field.as_deref(), Some("status"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Offers of chats (派发待接入)
+// ---------------------------------------------------------------------------------------------------
+
+/// A new chat offered by the router to `agent` for five minutes (the test clock moves a minute per command).
+fn offered_to(agent: i64) -> Ticket {
+    let mut t = Ticket::empty();
+    t.run(TicketCommand::Create(new_ticket()), &customer());
+    let offer = TicketEvent {
+        at: t.now,
+        actor: Actor::System { name: "router".into() },
+        kind: TicketEventKind::Offered {
+            agent_id: agent,
+            group_id: 10,
+            rule: "轮询（售前组）".into(),
+            expires_at: t.now.plus_ms(5 * Millis::MINUTE),
+        },
+    };
+    t.state = apply_all(t.state.clone(), [&offer]);
+    t.log.push(offer);
+    t
+}
+
+#[test]
+fn an_offered_chat_is_accepted_by_its_agent_only_before_it_lapses() {
+    let mut t = offered_to(AGENT_A);
+    assert_eq!(t.state.offer.map(|o| o.agent_id), Some(AGENT_A));
+    let e = t.refused(TicketCommand::AcceptOffer, &staff(AGENT_B));
+    assert_eq!(e.code, ErrorCode::Conflict);
+    t.run(TicketCommand::AcceptOffer, &staff(AGENT_A));
+    assert_eq!(t.state.assignee.user_id, Some(AGENT_A));
+    assert_eq!(
+        (t.state.status, t.state.first_responder, t.state.offer),
+        (TicketStatus::Open, Some(AGENT_A), None)
+    );
+
+    let mut late = offered_to(AGENT_A);
+    late.wait(5 * Millis::MINUTE);
+    let e = late.refused(TicketCommand::AcceptOffer, &staff(AGENT_A));
+    assert!(e.message.contains("lapsed"), "{}", e.message);
+}
+
+#[test]
+fn a_declined_offer_passes_the_agent_over_until_someone_takes_the_chat() {
+    let mut t = offered_to(AGENT_A);
+    let e = t.refused(TicketCommand::DeclineOffer { reason: " ".into() }, &staff(AGENT_A));
+    assert_eq!(e.field.as_deref(), Some("reason"));
+    t.run(TicketCommand::DeclineOffer { reason: "正在处理投诉".into() }, &staff(AGENT_A));
+    assert_eq!((t.state.offer, t.state.passed_over.clone()), (None, vec![AGENT_A]));
+    assert!(
+        matches!(&t.log.last().expect("event").kind, TicketEventKind::OfferLapsed { reason, .. } if reason == "declined: 正在处理投诉")
+    );
+    // Once somebody holds the chat, the list is forgotten.
+    t.run(TicketCommand::Take, &staff(AGENT_B));
+    assert!(t.state.passed_over.is_empty());
+    assert_eq!(rebuild(&t.log), t.state);
+}
