@@ -84,6 +84,11 @@ pub struct Config {
     /// The first retry delay of a failed job (outbound email, webhook delivery); each further retry
     /// waits twice as long, at most an hour.
     pub job_retry_base_ms: u64,
+    /// Seconds an agent has to accept a chat the router offers them (派发待接入) before it goes to the
+    /// next agent; 0: chats are assigned directly, without an offer.
+    pub offer_timeout_secs: u64,
+    /// Set an agent away (未接待) when an offered chat lapses without their answer.
+    pub away_on_missed_offer: bool,
 }
 
 impl Default for Config {
@@ -104,6 +109,8 @@ impl Default for Config {
             security: SecurityConfig::default(),
             away_after_secs: 90,
             job_retry_base_ms: 30_000,
+            offer_timeout_secs: 0,
+            away_on_missed_offer: false,
         }
     }
 }
@@ -127,6 +134,8 @@ impl std::fmt::Debug for Config {
             .field("security", &self.security)
             .field("away_after_secs", &self.away_after_secs)
             .field("job_retry_base_ms", &self.job_retry_base_ms)
+            .field("offer_timeout_secs", &self.offer_timeout_secs)
+            .field("away_on_missed_offer", &self.away_on_missed_offer)
             .finish()
     }
 }
@@ -140,7 +149,7 @@ pub struct Overrides {
     pub web_dir: Option<PathBuf>,
 }
 
-const ENV_KEYS: [&str; 19] = [
+const ENV_KEYS: &[&str] = &[
     "KEFU_PII_KEY_FILE",
     "KEFU_PII_KEY",
     "KEFU_LISTEN",
@@ -160,6 +169,8 @@ const ENV_KEYS: [&str; 19] = [
     "KEFU_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
     "KEFU_AWAY_AFTER_SECS",
     "KEFU_JOB_RETRY_BASE_MS",
+    "KEFU_OFFER_TIMEOUT_SECS",
+    "KEFU_AWAY_ON_MISSED_OFFER",
 ];
 
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
@@ -235,6 +246,8 @@ impl Config {
                 }
                 "KEFU_AWAY_AFTER_SECS" => c.away_after_secs = parse_num(k, v)?,
                 "KEFU_JOB_RETRY_BASE_MS" => c.job_retry_base_ms = parse_num(k, v)?,
+                "KEFU_OFFER_TIMEOUT_SECS" => c.offer_timeout_secs = parse_num(k, v)?,
+                "KEFU_AWAY_ON_MISSED_OFFER" => c.away_on_missed_offer = parse_bool(k, v)?,
                 _ => return Err(ConfigError::UnknownEnv(k.clone(), ENV_KEYS.join(", "))),
             }
         }
@@ -291,6 +304,13 @@ impl Config {
                 "away_after_secs",
                 &self.away_after_secs.to_string(),
                 "expected 0 (off) or 15 to 86400",
+            ));
+        }
+        if self.offer_timeout_secs > 600 {
+            return Err(invalid(
+                "offer_timeout_secs",
+                &self.offer_timeout_secs.to_string(),
+                "expected 0 (assign directly) to 600",
             ));
         }
         if !(10..=3_600_000).contains(&self.job_retry_base_ms) {

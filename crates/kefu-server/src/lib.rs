@@ -108,6 +108,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::customer_reply))
         .routes(routes!(tickets::take))
+        .routes(routes!(tickets::accept_offer))
+        .routes(routes!(tickets::decline_offer))
         .routes(routes!(tickets::assign))
         .routes(routes!(tickets::transfer))
         .routes(routes!(tickets::escalate))

@@ -5,11 +5,17 @@
 //! every round), and each assignment goes through the ordinary ticket path under the ticket's row lock
 //! and is refused when someone took the ticket meanwhile, so nothing is assigned twice. Each assignment
 //! is recorded as a `routed` event with the rule that chose the agent, then the `assigned` event.
+//!
+//! Chats can instead be *offered* (`offer_timeout_secs` > 0): the chosen agent gets an `offered` event
+//! and a notification and must accept within the time; a lapsed offer (`offer_lapsed`, reason
+//! `timeout`) puts the chat back in the queue for the next agent, who is chosen before the one passed
+//! over, and may set the silent agent away (`away_on_missed_offer`). While offered, the chat counts
+//! against that agent's chat capacity and is offered to nobody else.
 
 use crate::error::ApiResult;
 use crate::state::AppState;
 use kefu_core::authz::{Action, Scope};
-use kefu_core::routing::{route_batch, select_group, Request, SkillGroup};
+use kefu_core::routing::{route_batch, select_group, Presence, Request, SkillGroup, WorkKind};
 use kefu_core::ticket::{decide, Actor, Assignee, TicketCommand, TicketEvent, TicketEventKind, TicketState};
 use kefu_core::time::Millis;
 use kefu_store::AuditCtx;
@@ -20,12 +26,56 @@ pub const ROUTER: &str = "router";
 /// How many waiting tickets one round considers (oldest first).
 pub const ROUND_LIMIT: i64 = 5_000;
 
-/// One routing round at `now`: returns how many tickets were assigned.
+/// The reason an agent is set away when an offered chat lapsed unanswered.
+pub const MISSED_OFFER: &str = "未接待";
+
+/// End the offers that ran out by `now`: the chat returns to the queue and the agent is passed over
+/// (and set away when configured). Returns how many lapsed.
+pub async fn lapse_offers(state: &AppState, now: Millis) -> ApiResult<usize> {
+    let lapsed = state.store.lapsed_offers(now, ROUND_LIMIT).await?;
+    let scope = Scope::operator(Action::TicketSupervise);
+    let actor = Actor::System { name: ROUTER.into() };
+    let mut n = 0;
+    for (id, agent) in lapsed {
+        let ctx = AuditCtx::operator(ROUTER, now);
+        let build = |st: &TicketState| -> Result<Vec<TicketEvent>, kefu_core::DomainError> {
+            match st.offer {
+                Some(o) if o.agent_id == agent && o.expires_at <= now && !st.assignee.is_someone() => {
+                    Ok(vec![TicketEvent {
+                        at: now,
+                        actor: actor.clone(),
+                        kind: TicketEventKind::OfferLapsed { agent_id: agent, reason: "timeout".into() },
+                    }])
+                }
+                _ => Ok(Vec::new()),
+            }
+        };
+        match crate::tickets::change(state, &scope, &ctx, id, None, "offer_lapse", &build).await {
+            Ok(_) => {
+                n += 1;
+                if state.config.away_on_missed_offer {
+                    if let Some(a) =
+                        state.store.agent_state(agent).await.ok().filter(|a| a.presence == Presence::Online)
+                    {
+                        let away = Presence::Away { reason: MISSED_OFFER.into() };
+                        state.store.set_presence(&ctx, agent, a.merchant_id, &away).await?;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(ticket = id, error = %e.message, "ending a lapsed offer failed"),
+        }
+    }
+    Ok(n)
+}
+
+/// One routing round at `now`: returns how many tickets were assigned or offered.
 pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
     let groups = state.store.all_groups().await?;
     if groups.is_empty() {
         return Ok(0);
     }
+    lapse_offers(state, now).await?;
+    let offer_ms = state.config.offer_timeout_secs as i64 * 1000;
     let waiting = state.store.waiting_tickets(ROUND_LIMIT).await?;
     if waiting.is_empty() {
         return Ok(0);
@@ -42,6 +92,8 @@ pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
             Some(r)
         })
         .collect();
+    let chats: std::collections::HashSet<i64> =
+        placed.iter().filter(|r| r.kind == WorkKind::Chat).map(|r| r.id).collect();
     let choices = route_batch(&groups, &placed, &mut agents, now);
     let scope = Scope::operator(Action::TicketSupervise);
     let actor = Actor::System { name: ROUTER.into() };
@@ -52,24 +104,48 @@ pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
         let ctx = AuditCtx::operator(ROUTER, now);
         // Set when this round's change, not another router's, assigns the ticket.
         let mine = std::sync::atomic::AtomicBool::new(false);
+        let offer = offer_ms > 0 && chats.contains(&id);
         let build = |st: &TicketState| -> Result<Vec<TicketEvent>, kefu_core::DomainError> {
             mine.store(false, std::sync::atomic::Ordering::Relaxed);
-            if st.assignee.is_someone() || !st.status.is_active() || st.merged_into.is_some() {
+            if st.assignee.is_someone()
+                || st.offer.is_some()
+                || !st.status.is_active()
+                || st.merged_into.is_some()
+            {
                 return Ok(Vec::new());
             }
             mine.store(true, std::sync::atomic::Ordering::Relaxed);
-            let to = Assignee { user_id: Some(choice.agent_id), team_id: None };
             let mut events = vec![TicketEvent {
                 at: now,
                 actor: actor.clone(),
                 kind: TicketEventKind::Routed { group_id: choice.group_id, rule: choice.rule.clone() },
             }];
-            events.extend(decide(st, &TicketCommand::Assign { to }, &actor, now, &crate::tickets::policy())?);
+            if offer {
+                events.push(TicketEvent {
+                    at: now,
+                    actor: actor.clone(),
+                    kind: TicketEventKind::Offered {
+                        agent_id: choice.agent_id,
+                        group_id: choice.group_id,
+                        rule: choice.rule.clone(),
+                        expires_at: now.plus_ms(offer_ms),
+                    },
+                });
+            } else {
+                let to = Assignee { user_id: Some(choice.agent_id), team_id: None };
+                events.extend(decide(
+                    st,
+                    &TicketCommand::Assign { to },
+                    &actor,
+                    now,
+                    &crate::tickets::policy(),
+                )?);
+            }
             Ok(events)
         };
         match crate::tickets::change(state, &scope, &ctx, id, None, "route", &build).await {
             Ok(t)
-                if t.assignee_id == Some(choice.agent_id)
+                if (t.assignee_id == Some(choice.agent_id) || offer)
                     && mine.load(std::sync::atomic::Ordering::Relaxed) =>
             {
                 state.store.mark_assigned(choice.agent_id, now).await?;

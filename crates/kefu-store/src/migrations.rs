@@ -31,6 +31,7 @@ pub fn sqlite() -> Migrator {
         (7, "routing", include_str!("../migrations/sqlite/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/sqlite/0008_quick_replies.sql")),
         (9, "jobs", include_str!("../migrations/sqlite/0009_jobs.sql")),
+        (13, "offers", include_str!("../migrations/sqlite/0013_offers.sql")),
     ])
 }
 
@@ -45,5 +46,6 @@ pub fn postgres() -> Migrator {
         (7, "routing", include_str!("../migrations/postgres/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/postgres/0008_quick_replies.sql")),
         (9, "jobs", include_str!("../migrations/postgres/0009_jobs.sql")),
+        (13, "offers", include_str!("../migrations/postgres/0013_offers.sql")),
     ])
 }

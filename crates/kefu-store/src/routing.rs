@@ -92,6 +92,8 @@ pub trait RoutingStore: Send + Sync {
     async fn all_groups(&self) -> Result<Vec<SkillGroup>>;
     /// Active tickets nobody holds, oldest first: the routing queue.
     async fn waiting_tickets(&self, limit: i64) -> Result<Vec<Request>>;
+    /// Offered chats whose offer ran out by `now` without acceptance: (ticket, agent).
+    async fn lapsed_offers(&self, now: Millis, limit: i64) -> Result<Vec<(i64, i64)>>;
     /// Agents' presence for the live view, in the scope.
     async fn agent_statuses(&self, s: &Scope) -> Result<Vec<AgentStatus>>;
     /// Presence changes in `[from, to)`, in the scope, oldest first, with each agent's last change before.

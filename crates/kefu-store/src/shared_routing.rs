@@ -89,9 +89,18 @@ async fn fill_agents(pool: &sqlx::Pool<Db>, agents: &mut [AgentState]) -> Result
     ))
     .fetch_all(pool)
     .await?;
+    // Live chats (a chat ticket still new or open, or offered and not yet accepted) count against the
+    // chat limit; every other active ticket against the ticket limit.
     let loads = sqlx::query(&format!(
-        "SELECT assignee_id, COUNT(*) AS n FROM tickets WHERE assignee_id IN ({list}) \
-         AND status IN ('new', 'open', 'pending_customer', 'on_hold') GROUP BY assignee_id"
+        "SELECT assignee_id, SUM(CASE WHEN channel = 'chat' AND status IN ('new', 'open') THEN 1 ELSE 0 END) AS chats, \
+         SUM(CASE WHEN channel = 'chat' AND status IN ('new', 'open') THEN 0 ELSE 1 END) AS n FROM tickets \
+         WHERE assignee_id IN ({list}) AND status IN ('new', 'open', 'pending_customer', 'on_hold') GROUP BY assignee_id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    let offers = sqlx::query(&format!(
+        "SELECT offer_agent_id, COUNT(*) AS n FROM tickets WHERE offer_agent_id IN ({list}) \
+         AND assignee_id IS NULL AND status IN ('new', 'open') GROUP BY offer_agent_id"
     ))
     .fetch_all(pool)
     .await?;
@@ -113,10 +122,16 @@ async fn fill_agents(pool: &sqlx::Pool<Db>, agents: &mut [AgentState]) -> Result
                 a.certified_groups.push(c.try_get("group_id")?);
             }
         }
+        let count = |n: i64| n.clamp(0, i64::from(u32::MAX)) as u32;
         for l in &loads {
             if l.try_get::<Option<i64>, _>("assignee_id")? == Some(a.user_id) {
-                let n: i64 = l.try_get("n")?;
-                a.load.tickets = n.clamp(0, i64::from(u32::MAX)) as u32;
+                a.load.tickets = count(l.try_get::<Option<i64>, _>("n")?.unwrap_or(0));
+                a.load.chats = count(l.try_get::<Option<i64>, _>("chats")?.unwrap_or(0));
+            }
+        }
+        for o in &offers {
+            if o.try_get::<Option<i64>, _>("offer_agent_id")? == Some(a.user_id) {
+                a.load.chats += count(o.try_get("n")?);
             }
         }
     }
@@ -423,8 +438,9 @@ impl RoutingStore for StoreImpl {
             "SELECT t.id, t.merchant_id, t.channel, t.category, t.priority, t.created_at, t.first_responder_id, c.member_tier, c.vip, \
              (SELECT p.assignee_id FROM tickets p WHERE p.customer_id = t.customer_id AND p.id < t.id AND p.assignee_id IS NOT NULL \
               ORDER BY p.id DESC LIMIT 1) AS previous_agent \
-             FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
-             WHERE t.assignee_id IS NULL AND t.team_id IS NULL AND t.status IN ('new', 'open') ORDER BY t.id LIMIT $1",
+             , t.passed_over FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
+             WHERE t.assignee_id IS NULL AND t.team_id IS NULL AND t.status IN ('new', 'open') \
+             AND t.offer_agent_id IS NULL ORDER BY t.id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.reader)
@@ -435,11 +451,14 @@ impl RoutingStore for StoreImpl {
                 let priority: String = r.try_get("priority")?;
                 let first: Option<i64> = r.try_get("first_responder_id")?;
                 let previous: Option<i64> = r.try_get("previous_agent")?;
+                let passed: Option<String> = r.try_get("passed_over")?;
+                let channel = kefu_core::ticket::Channel::parse(&channel)?;
                 Ok(Request {
                     id: r.try_get("id")?,
                     merchant_id: r.try_get("merchant_id")?,
-                    kind: WorkKind::Ticket,
-                    channel: kefu_core::ticket::Channel::parse(&channel)?,
+                    // A live chat counts against the agent's chat capacity, everything else as a ticket.
+                    kind: WorkKind::of_channel(channel),
+                    channel,
                     category: r.try_get("category")?,
                     priority: kefu_core::ticket::Priority::parse(&priority)?,
                     vip: r.try_get::<Option<bool>, _>("vip")?.unwrap_or(false),
@@ -449,10 +468,22 @@ impl RoutingStore for StoreImpl {
                     queued_at: None,
                     sticky_agent: first.or(previous),
                     group_id: None,
-                    passed_over: Vec::new(),
+                    passed_over: passed.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
                 })
             })
             .collect()
+    }
+
+    async fn lapsed_offers(&self, now: Millis, limit: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT id, offer_agent_id FROM tickets WHERE offer_agent_id IS NOT NULL AND offer_expires_at <= $1 \
+             AND assignee_id IS NULL ORDER BY offer_expires_at LIMIT $2",
+        )
+        .bind(now.0)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("offer_agent_id")?))).collect()
     }
 
     async fn agent_statuses(&self, s: &Scope) -> Result<Vec<AgentStatus>> {

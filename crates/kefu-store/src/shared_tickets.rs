@@ -197,7 +197,8 @@ async fn write_projection(tx: &mut Tx<'_>, id: i64, expected: i64, st: &TicketSt
     let r = sqlx::query(
         "UPDATE tickets SET status = $1, priority = $2, tier = $3, category = $4, assignee_id = $5, team_id = $6, \
          first_responder_id = $7, first_response_at = $8, updated_at = $9, resolved_at = $10, closed_at = $11, \
-         version = $12, merged_into = $13, subject = $14, customer_id = $15, state = $16 \
+         version = $12, merged_into = $13, subject = $14, customer_id = $15, state = $16, \
+         offer_agent_id = $19, offer_expires_at = $20, passed_over = $21 \
          WHERE id = $17 AND version = $18",
     )
     .bind(st.status.as_str())
@@ -218,6 +219,9 @@ async fn write_projection(tx: &mut Tx<'_>, id: i64, expected: i64, st: &TicketSt
     .bind(json)
     .bind(id)
     .bind(expected)
+    .bind(st.offer.map(|o| o.agent_id))
+    .bind(st.offer.map(|o| o.expires_at.0))
+    .bind((!st.passed_over.is_empty()).then(|| serde_json::to_string(&st.passed_over).unwrap_or_default()))
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected())
@@ -378,6 +382,11 @@ async fn write_events(tx: &mut Tx<'_>, id: i64, first_seq: i64, st: &TicketState
                     // Nobody holds it: the tier's supervisors are told.
                     notify(tx, st, id, "tier", st.tier.as_str(), kind, &body, e.at).await?;
                 }
+            }
+            TicketEventKind::Offered { agent_id, expires_at, .. } => {
+                let secs = ((expires_at.0 - e.at.0) / 1000).max(0);
+                let body = format!("新会话待接入：{}（{} 秒内接受）", st.subject, secs);
+                notify(tx, st, id, "user", &agent_id.to_string(), "offered", &body, e.at).await?;
             }
             TicketEventKind::Escalated { to, reason, .. } => {
                 let body = format!("工单 {} 升级到{}：{reason}", number_of(st), to.label_zh());

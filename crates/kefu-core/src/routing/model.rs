@@ -64,6 +64,15 @@ pub enum WorkKind {
 }
 
 impl WorkKind {
+    /// The work a ticket of this channel is: a chat is a live session, everything else a ticket.
+    pub fn of_channel(channel: Channel) -> WorkKind {
+        if channel == Channel::Chat {
+            WorkKind::Chat
+        } else {
+            WorkKind::Ticket
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             WorkKind::Chat => "chat",

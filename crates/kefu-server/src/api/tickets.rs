@@ -437,14 +437,48 @@ pub async fn take(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<VersionOnly>,
 ) -> ApiResult<Json<Ticket>> {
-    check_capacity(&state, g.principal.user_id).await?;
+    let rec = svc::load(&state, &g.scope, id).await?;
+    check_capacity(&state, g.principal.user_id, rec.state.channel).await?;
     run(&state, &g, id, b.expected_version, TicketCommand::Take).await
 }
 
-/// Nobody holds more open tickets than their capacity (接待上限): a refusal says so.
-async fn check_capacity(state: &AppState, user: i64) -> ApiResult<()> {
+/// Accept the chat the router offered you (接受会话); it becomes yours as if taken.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/accept", tag = "tickets", params(("id" = i64, Path)), request_body = VersionOnly,
+    responses((status = 200, body = Ticket), (status = 409, body = ErrorBody)))]
+pub async fn accept_offer(
+    State(state): State<AppState>,
+    g: Gate<perm::TicketWork>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<VersionOnly>,
+) -> ApiResult<Json<Ticket>> {
+    // The offer already holds a place in the agent's chat capacity: no capacity check here.
+    run(&state, &g, id, b.expected_version, TicketCommand::AcceptOffer).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    /// Why (1–200 characters), e.g. 正在处理投诉.
+    pub reason: String,
+    pub expected_version: Option<i64>,
+}
+
+/// Decline the chat offered to you; the router offers it to the next agent.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/decline", tag = "tickets", params(("id" = i64, Path)), request_body = DeclineBody,
+    responses((status = 200, body = Ticket), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decline_offer(
+    State(state): State<AppState>,
+    g: Gate<perm::TicketWork>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<DeclineBody>,
+) -> ApiResult<Json<Ticket>> {
+    run(&state, &g, id, b.expected_version, TicketCommand::DeclineOffer { reason: b.reason }).await
+}
+
+/// Nobody holds more chats or open tickets than their capacity (接待上限): a refusal says so.
+async fn check_capacity(state: &AppState, user: i64, channel: kefu_core::ticket::Channel) -> ApiResult<()> {
     let agent = state.store.agent_state(user).await?;
-    kefu_core::routing::check_capacity(&agent, kefu_core::routing::WorkKind::Ticket)
+    kefu_core::routing::check_capacity(&agent, kefu_core::routing::WorkKind::of_channel(channel))
         .map_err(|r| ApiError::from(kefu_core::DomainError::from(r)))
 }
 
@@ -460,6 +494,7 @@ async fn check_assignee(
     state: &AppState,
     scope: &kefu_core::authz::Scope,
     merchant: Option<i64>,
+    channel: kefu_core::ticket::Channel,
     user: Option<i64>,
     team: Option<i64>,
 ) -> ApiResult<()> {
@@ -472,7 +507,7 @@ async fn check_assignee(
                 format!("user {u} cannot hold this ticket"),
             ));
         }
-        check_capacity(state, u).await?;
+        check_capacity(state, u, channel).await?;
     }
     if let Some(t) = team {
         let found = state.store.get_team(scope, t).await?;
@@ -497,7 +532,7 @@ pub async fn assign(
     ApiJson(b): ApiJson<AssignBody>,
 ) -> ApiResult<Json<Ticket>> {
     let rec = svc::load(&state, &g.scope, id).await?;
-    check_assignee(&state, &g.scope, rec.state.merchant_id, b.user_id, b.team_id).await?;
+    check_assignee(&state, &g.scope, rec.state.merchant_id, rec.state.channel, b.user_id, b.team_id).await?;
     let cmd = TicketCommand::Assign { to: Assignee { user_id: b.user_id, team_id: b.team_id } };
     Ok(Json(
         svc::command(&state, &g.scope, &g.ctx, &actor_of(&g.principal), id, b.expected_version, cmd).await?,
@@ -524,7 +559,7 @@ pub async fn transfer(
     ApiJson(b): ApiJson<TransferBody>,
 ) -> ApiResult<Json<Ticket>> {
     let rec = svc::load(&state, &g.scope, id).await?;
-    check_assignee(&state, &g.scope, rec.state.merchant_id, b.user_id, b.team_id).await?;
+    check_assignee(&state, &g.scope, rec.state.merchant_id, rec.state.channel, b.user_id, b.team_id).await?;
     let cmd =
         TicketCommand::Transfer { to: Assignee { user_id: b.user_id, team_id: b.team_id }, reason: b.reason };
     run(&state, &g, id, b.expected_version, cmd).await
@@ -1031,7 +1066,15 @@ pub async fn bulk(
             match &b.action {
                 BulkAction::Assign { user_id, team_id } => {
                     let rec = svc::load(&state, &g.scope, id).await?;
-                    check_assignee(&state, &g.scope, rec.state.merchant_id, *user_id, *team_id).await?;
+                    check_assignee(
+                        &state,
+                        &g.scope,
+                        rec.state.merchant_id,
+                        rec.state.channel,
+                        *user_id,
+                        *team_id,
+                    )
+                    .await?;
                     svc::command(
                         &state,
                         &g.scope,

@@ -265,6 +265,18 @@ const RULES: &[Rule] = &[
     },
     Rule {
         method: "post",
+        path: "/api/v1/tickets/{id}/accept",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/decline",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
         path: "/api/v1/tickets/{id}/assign",
         permission: "ticket.supervise",
         kind: Kind::Item(Obj::Ticket),
@@ -720,7 +732,8 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         | ("post", "/api/v1/tickets/{id}/notes")
         | ("post", "/api/v1/tickets/{id}/customer-replies")
         | ("post", "/api/v1/tickets/{id}/follow-up") => json!({"body": format!("消息{n}")}),
-        ("post", "/api/v1/tickets/{id}/take") => json!({}),
+        ("post", "/api/v1/tickets/{id}/take") | ("post", "/api/v1/tickets/{id}/accept") => json!({}),
+        ("post", "/api/v1/tickets/{id}/decline") => json!({"reason": "正在处理投诉"}),
         ("post", "/api/v1/tickets/{id}/assign") => json!({"team_id": f.team[0]}),
         ("post", "/api/v1/tickets/{id}/transfer") => json!({"team_id": f.team[0], "reason": "转给售后组"}),
         ("post", "/api/v1/tickets/{id}/escalate") => json!({"tier": "l2", "reason": "需要主管"}),

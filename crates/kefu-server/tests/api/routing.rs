@@ -18,7 +18,11 @@ struct Shop {
 }
 
 async fn shop(backend: Backend) -> Shop {
-    let app = TestApp::spawn(backend).await;
+    shop_with(backend, |_| {}).await
+}
+
+async fn shop_with(backend: Backend, tweak: impl FnOnce(&mut kefu_server::Config)) -> Shop {
+    let app = TestApp::spawn_with(backend, tweak).await;
     let admin = app.admin().await;
     let (_, m) = app.post("/api/v1/merchants", &admin, json!({"code": "shop-r", "name": "路由小店"})).await;
     let (_, o) = app.post("/api/v1/merchants", &admin, json!({"code": "shop-o", "name": "别家小店"})).await;
@@ -275,3 +279,102 @@ async fn a_silent_client_is_set_away_after_the_grace_period(backend: Backend) {
     assert_eq!(other["presence"]["status"], "online", "{other}");
 }
 both_backends!(a_silent_client_is_set_away_after_the_grace_period);
+
+async fn chat(w: &Shop, subject: &str) -> i64 {
+    let (s, t) = w
+        .app
+        .post(
+            "/api/v1/tickets",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "channel": "chat", "subject": subject}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    t["id"].as_i64().unwrap()
+}
+
+async fn event_types(w: &Shop, id: i64) -> Vec<Value> {
+    let (_, evs) = w.app.get(&format!("/api/v1/tickets/{id}/events"), &w.admin).await;
+    evs.as_array().unwrap().iter().map(|e| e["kind"].clone()).collect()
+}
+
+async fn offered_chats_are_accepted_or_pass_to_the_next_agent(backend: Backend) {
+    let w = shop_with(backend, |c| {
+        c.offer_timeout_secs = 30;
+        c.away_on_missed_offer = true;
+    })
+    .await;
+    certify(&w, &w.a1).await;
+    certify(&w, &w.a2).await;
+    online(&w, &w.a1).await;
+    online(&w, &w.a2).await;
+    let state = w.app.state();
+    let t0 = kefu_server::auth::now();
+
+    // The chat is offered to one agent, not assigned; the agent is told.
+    let c1 = chat(&w, "在吗？想问下尺码").await;
+    assert_eq!(kefu_server::routing::round(&state, t0).await.unwrap(), 1);
+    assert_eq!(assignee(&w, c1).await, None);
+    let kinds = event_types(&w, c1).await;
+    let offer = kinds.iter().find(|k| k["type"] == "offered").unwrap_or_else(|| panic!("{kinds:?}"));
+    let first = offer["agent_id"].as_i64().unwrap();
+    let (first_tok, other) = if first == w.a1.0 { (&w.a1.1, &w.a2) } else { (&w.a2.1, &w.a1) };
+    let (_, n) = w.app.get("/api/v1/notifications", first_tok).await;
+    let told = n["items"].as_array().unwrap().iter().any(|x| x["kind"] == "offered" && x["ticket_id"] == c1);
+    assert!(told, "{n}");
+    // Nobody else may accept it, and a second round does not offer it again.
+    let (s, b) = w.app.post(&format!("/api/v1/tickets/{c1}/accept"), &other.1, json!({})).await;
+    assert_eq!((s, error_code(&b)), (StatusCode::CONFLICT, "conflict".to_string()), "{b}");
+    assert_eq!(kefu_server::routing::round(&state, t0.plus_ms(1_000)).await.unwrap(), 0);
+
+    // Unanswered for 30 s: the offer lapses, the silent agent is set away, the other agent is offered it.
+    kefu_server::routing::round(&state, t0.plus_ms(31_000)).await.unwrap();
+    let kinds = event_types(&w, c1).await;
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k["type"] == "offer_lapsed" && k["agent_id"] == first && k["reason"] == "timeout"),
+        "{kinds:?}"
+    );
+    let (_, me) = w.app.get("/api/v1/me/presence", first_tok).await;
+    assert_eq!(me["presence"], json!({"status": "away", "reason": "未接待"}), "{me}");
+    let offers: Vec<i64> =
+        kinds.iter().filter(|k| k["type"] == "offered").map(|k| k["agent_id"].as_i64().unwrap()).collect();
+    assert_eq!(offers, vec![first, other.0]);
+    let (s, b) = w.app.post(&format!("/api/v1/tickets/{c1}/accept"), first_tok, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "the lapsed agent cannot accept: {b}");
+    let (s, t) = w.app.post(&format!("/api/v1/tickets/{c1}/accept"), &other.1, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!((t["assignee_id"].as_i64(), t["first_responder_id"].as_i64()), (Some(other.0), Some(other.0)));
+
+    // Declining passes the agent over; with nobody else online the chat is offered to them again.
+    let c2 = chat(&w, "发票怎么开").await;
+    kefu_server::routing::round(&state, t0.plus_ms(32_000)).await.unwrap();
+    let (s, b) = w.app.post(&format!("/api/v1/tickets/{c2}/decline"), &other.1, json!({"reason": ""})).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
+    let (s, b) = w
+        .app
+        .post(&format!("/api/v1/tickets/{c2}/decline"), &other.1, json!({"reason": "正在处理投诉"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    kefu_server::routing::round(&state, t0.plus_ms(33_000)).await.unwrap();
+    let kinds = event_types(&w, c2).await;
+    let offers: Vec<i64> =
+        kinds.iter().filter(|k| k["type"] == "offered").map(|k| k["agent_id"].as_i64().unwrap()).collect();
+    assert_eq!(offers, vec![other.0, other.0], "{kinds:?}");
+    // An offered chat counts against the chat capacity: with a limit of two chats (one held, one
+    // offered), a third waits.
+    let (s, b) = w
+        .app
+        .put(
+            &format!("/api/v1/users/{}/capacity", other.0),
+            &w.admin,
+            json!({"max_chats": 2, "max_tickets": 30}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let c3 = chat(&w, "第三个会话").await;
+    kefu_server::routing::round(&state, t0.plus_ms(34_000)).await.unwrap();
+    assert!(event_types(&w, c3).await.iter().all(|k| k["type"] != "offered"), "over the chat capacity");
+}
+both_backends!(offered_chats_are_accepted_or_pass_to_the_next_agent);
