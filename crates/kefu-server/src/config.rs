@@ -89,6 +89,9 @@ pub struct Config {
     pub offer_timeout_secs: u64,
     /// Set an agent away (未接待) when an offered chat lapses without their answer.
     pub away_on_missed_offer: bool,
+    /// Seconds without keyboard or mouse use in kefu after which an online or busy agent is set away
+    /// (空闲), as the web UI reports with its heartbeat; 0: idle detection off.
+    pub idle_away_secs: u64,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             job_retry_base_ms: 30_000,
             offer_timeout_secs: 0,
             away_on_missed_offer: false,
+            idle_away_secs: 900,
         }
     }
 }
@@ -136,6 +140,7 @@ impl std::fmt::Debug for Config {
             .field("job_retry_base_ms", &self.job_retry_base_ms)
             .field("offer_timeout_secs", &self.offer_timeout_secs)
             .field("away_on_missed_offer", &self.away_on_missed_offer)
+            .field("idle_away_secs", &self.idle_away_secs)
             .finish()
     }
 }
@@ -171,6 +176,7 @@ const ENV_KEYS: &[&str] = &[
     "KEFU_JOB_RETRY_BASE_MS",
     "KEFU_OFFER_TIMEOUT_SECS",
     "KEFU_AWAY_ON_MISSED_OFFER",
+    "KEFU_IDLE_AWAY_SECS",
 ];
 
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
@@ -248,6 +254,7 @@ impl Config {
                 "KEFU_JOB_RETRY_BASE_MS" => c.job_retry_base_ms = parse_num(k, v)?,
                 "KEFU_OFFER_TIMEOUT_SECS" => c.offer_timeout_secs = parse_num(k, v)?,
                 "KEFU_AWAY_ON_MISSED_OFFER" => c.away_on_missed_offer = parse_bool(k, v)?,
+                "KEFU_IDLE_AWAY_SECS" => c.idle_away_secs = parse_num(k, v)?,
                 _ => return Err(ConfigError::UnknownEnv(k.clone(), ENV_KEYS.join(", "))),
             }
         }
@@ -304,6 +311,13 @@ impl Config {
                 "away_after_secs",
                 &self.away_after_secs.to_string(),
                 "expected 0 (off) or 15 to 86400",
+            ));
+        }
+        if self.idle_away_secs != 0 && !(60..=86_400).contains(&self.idle_away_secs) {
+            return Err(invalid(
+                "idle_away_secs",
+                &self.idle_away_secs.to_string(),
+                "expected 0 (off) or 60 to 86400",
             ));
         }
         if self.offer_timeout_secs > 600 {

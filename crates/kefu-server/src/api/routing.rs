@@ -46,12 +46,50 @@ pub async fn set_my_presence(
     Ok(Json(state.store.agent_state(g.principal.user_id).await?))
 }
 
+/// What the client knows of its user (all optional; an empty body is fine).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatBody {
+    /// Seconds since the user last used keyboard or mouse in kefu (idle detection).
+    pub idle_secs: Option<u64>,
+}
+
+/// The reason an agent idle for `idle_away_secs` is set away.
+pub const IDLE: &str = "空闲";
+
 /// My client is alive: sent every 30 s by the web UI. An online or busy agent whose client stays silent
-/// longer than `away_after_secs` (default 90) is set away (小休, 连接中断).
-#[utoipa::path(post, path = "/api/v1/me/presence/heartbeat", tag = "routing",
-    responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn heartbeat(State(state): State<AppState>, g: Gate<perm::SelfService>) -> ApiResult<StatusCode> {
-    state.store.touch_presence(g.principal.user_id, g.ctx.now).await?;
+/// longer than `away_after_secs` (default 90) is set away (小休, 连接中断); one whose client reports no
+/// keyboard or mouse use for `idle_away_secs` (default 15 minutes; 0: off) is set away as idle (空闲).
+#[utoipa::path(post, path = "/api/v1/me/presence/heartbeat", tag = "routing", request_body(content = HeartbeatBody, description = "optional"),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    g: Gate<perm::SelfService>,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let b: HeartbeatBody = if body.iter().all(u8::is_ascii_whitespace) {
+        HeartbeatBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::field(
+                ErrorCode::Validation,
+                "idle_secs",
+                format!("the heartbeat body is not valid: {e}"),
+            )
+        })?
+    };
+    let me = g.principal.user_id;
+    state.store.touch_presence(me, g.ctx.now).await?;
+    let limit = state.config.idle_away_secs;
+    if let Some(idle) = b.idle_secs {
+        if limit > 0 && idle >= limit {
+            let agent = state.store.agent_state(me).await?;
+            if matches!(agent.presence, Presence::Online | Presence::Busy) {
+                let away = Presence::Away { reason: IDLE.into() };
+                state.store.set_presence(&g.ctx, me, agent.merchant_id, &away).await?;
+            }
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -378,3 +378,26 @@ async fn offered_chats_are_accepted_or_pass_to_the_next_agent(backend: Backend) 
     assert!(event_types(&w, c3).await.iter().all(|k| k["type"] != "offered"), "over the chat capacity");
 }
 both_backends!(offered_chats_are_accepted_or_pass_to_the_next_agent);
+
+async fn an_idle_agent_is_set_away(backend: Backend) {
+    let w = shop(backend).await;
+    certify(&w, &w.a1).await;
+    online(&w, &w.a1).await;
+    let limit = w.app.state().config.idle_away_secs;
+    let beat = |body: Value| w.app.post("/api/v1/me/presence/heartbeat", &w.a1.1, body);
+    let (s, b) = beat(json!({"idle_secs": limit - 1})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let (_, me) = w.app.get("/api/v1/me/presence", &w.a1.1).await;
+    assert_eq!(me["presence"]["status"], "online", "{me}");
+    let (s, b) = beat(json!({"idle_secs": "long"})).await;
+    assert_eq!(
+        (s, b["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("idle_secs")),
+        "{b}"
+    );
+    let (s, b) = beat(json!({"idle_secs": limit})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let (_, me) = w.app.get("/api/v1/me/presence", &w.a1.1).await;
+    assert_eq!(me["presence"], json!({"status": "away", "reason": "空闲"}), "{me}");
+}
+both_backends!(an_idle_agent_is_set_away);
