@@ -401,3 +401,72 @@ async fn an_idle_agent_is_set_away(backend: Backend) {
     assert_eq!(me["presence"], json!({"status": "away", "reason": "空闲"}), "{me}");
 }
 both_backends!(an_idle_agent_is_set_away);
+
+async fn a_waiting_ticket_overflows_to_the_backup_group(backend: Backend) {
+    let w = shop(backend).await;
+    let (s, g) = w
+        .app
+        .post(
+            "/api/v1/routing/groups",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "name": "售后二组", "position": 10, "strategy": "round_robin"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let backup = g["id"].as_i64().unwrap();
+    let (s, b) = w
+        .app
+        .put(
+            &format!("/api/v1/routing/groups/{}", w.group),
+            &w.admin,
+            json!({"merchant_id": w.merchant, "name": "售后组", "strategy": "least_loaded",
+                   "overflow_to": backup, "overflow_after_secs": 60}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = w
+        .app
+        .put(&format!("/api/v1/routing/groups/{backup}/members"), &w.admin, json!([{"user_id": w.a2.0}]))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // Agent 2 is certified for the backup group only, so nobody can serve the first group.
+    w.app.user("trainer.backup", Role::Trainer, Some(w.merchant)).await;
+    let trainer = w.app.login("trainer.backup").await;
+    let (s, c) = w
+        .app
+        .post(&format!("/api/v1/users/{}/certifications", w.a2.0), &trainer, json!({"group_id": backup}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let (s, b) = online(&w, &w.a2).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let t = ticket(&w, w.merchant, "退款进度").await;
+    let state = w.app.state();
+    let t0 = kefu_server::auth::now();
+    assert_eq!(kefu_server::routing::round(&state, t0).await.unwrap(), 0);
+    assert_eq!(assignee(&w, t).await, None, "waits in 售后组 before the overflow time");
+    assert_eq!(kefu_server::routing::round(&state, t0.plus_ms(61_000)).await.unwrap(), 1);
+    assert_eq!(assignee(&w, t).await, Some(w.a2.0));
+    let kinds = event_types(&w, t).await;
+    let routed = kinds.iter().find(|k| k["type"] == "routed").unwrap_or_else(|| panic!("{kinds:?}"));
+    assert!(routed["rule"].as_str().unwrap().contains("溢出自售后组"), "{routed}");
+}
+both_backends!(a_waiting_ticket_overflows_to_the_backup_group);
+
+async fn two_agents_claiming_one_ticket_at_once_get_it_once(backend: Backend) {
+    let w = shop(backend).await;
+    let t = ticket(&w, w.merchant, "同时领取").await;
+    let path = format!("/api/v1/tickets/{t}/take");
+    let ((s1, b1), (s2, b2)) =
+        tokio::join!(w.app.post(&path, &w.a1.1, json!({})), w.app.post(&path, &w.a2.1, json!({})));
+    let mut statuses = [s1, s2];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{b1} {b2}");
+    let winner = if s1 == StatusCode::OK { w.a1.0 } else { w.a2.0 };
+    let loser = if s1 == StatusCode::OK { &b2 } else { &b1 };
+    assert!(loser["error"]["message"].as_str().unwrap().contains("held by"), "{loser}");
+    assert_eq!(assignee(&w, t).await, Some(winner));
+    let assigned = event_types(&w, t).await.iter().filter(|k| k["type"] == "assigned").count();
+    assert_eq!(assigned, 1);
+}
+both_backends!(two_agents_claiming_one_ticket_at_once_get_it_once);
