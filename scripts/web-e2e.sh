@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser tests of the web UI (web/e2e/*.test.mjs: the shell and admin screens, the agent workspace, the SLA
-# screens), driving Debian's Chromium with playwright-core.
+# screens, live chat), driving Debian's Chromium with playwright-core, after the Vitest unit tests.
 #
 # Against a server you started:
 #   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' scripts/web-e2e.sh
@@ -75,5 +75,7 @@ if [ -z "${KEFU_URL:-}" ]; then
 fi
 
 cd "$web"
+# The unit tests of the front end's logic first (chat socket client, message merging, formatting).
+npm run --silent test:unit
 # One file at a time: both drive a browser against the same server.
-node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs e2e/chat.test.mjs

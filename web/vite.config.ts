@@ -17,7 +17,7 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': { target: process.env.KEFU_URL ?? 'http://127.0.0.1:18080', changeOrigin: false },
+      '/api': { target: process.env.KEFU_URL ?? 'http://127.0.0.1:18080', changeOrigin: false, ws: true },
     },
   },
   build: {
@@ -26,9 +26,16 @@ export default defineConfig({
     chunkSizeWarningLimit: 1200,
     reportCompressedSize: false,
     rollupOptions: {
+      // Two pages: the app (index.html) and the customer chat page (chat.html, served at /chat).
+      input: {
+        main: new URL('./index.html', import.meta.url).pathname,
+        chat: new URL('./chat.html', import.meta.url).pathname,
+      },
       output: {
         manualChunks(id) {
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          // Vue itself on its own, so the chat page (Vue only) does not load the app's other libraries.
+          if (id.includes('node_modules/vue/') || id.includes('node_modules/@vue/')) return 'vue'
           if (id.includes('node_modules/')) return 'vendor'
         },
       },

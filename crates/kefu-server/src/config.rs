@@ -84,6 +84,9 @@ pub struct Config {
     /// The first retry delay of a failed job (outbound email, webhook delivery); each further retry
     /// waits twice as long, at most an hour.
     pub job_retry_base_ms: u64,
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses (only for a
+    /// receiver inside your own network, or tests); off, such a URL is refused when it is saved or sent.
+    pub webhook_allow_private: bool,
     /// Seconds an agent has to accept a chat the router offers them (派发待接入) before it goes to the
     /// next agent; 0: chats are assigned directly, without an offer.
     pub offer_timeout_secs: u64,
@@ -92,6 +95,12 @@ pub struct Config {
     /// Seconds without keyboard or mouse use in kefu after which an online or busy agent is set away
     /// (空闲), as the web UI reports with its heartbeat; 0: idle detection off.
     pub idle_away_secs: u64,
+    /// Address of the inbound SMTP listener of the email channel, e.g. `127.0.0.1:2525`; empty: off.
+    pub smtp_listen: String,
+    /// The largest inbound mail accepted (announced with SIZE; larger mail is refused with 552).
+    pub smtp_max_message_bytes: usize,
+    /// Connections and messages accepted per client address per minute by the SMTP listener; 0: no limit.
+    pub smtp_rate_per_minute: u32,
 }
 
 impl Default for Config {
@@ -112,9 +121,13 @@ impl Default for Config {
             security: SecurityConfig::default(),
             away_after_secs: 90,
             job_retry_base_ms: 30_000,
+            webhook_allow_private: false,
             offer_timeout_secs: 0,
             away_on_missed_offer: false,
             idle_away_secs: 900,
+            smtp_listen: String::new(),
+            smtp_max_message_bytes: 25 * 1024 * 1024,
+            smtp_rate_per_minute: 120,
         }
     }
 }
@@ -138,9 +151,13 @@ impl std::fmt::Debug for Config {
             .field("security", &self.security)
             .field("away_after_secs", &self.away_after_secs)
             .field("job_retry_base_ms", &self.job_retry_base_ms)
+            .field("webhook_allow_private", &self.webhook_allow_private)
             .field("offer_timeout_secs", &self.offer_timeout_secs)
             .field("away_on_missed_offer", &self.away_on_missed_offer)
             .field("idle_away_secs", &self.idle_away_secs)
+            .field("smtp_listen", &self.smtp_listen)
+            .field("smtp_max_message_bytes", &self.smtp_max_message_bytes)
+            .field("smtp_rate_per_minute", &self.smtp_rate_per_minute)
             .finish()
     }
 }
@@ -174,9 +191,13 @@ const ENV_KEYS: &[&str] = &[
     "KEFU_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
     "KEFU_AWAY_AFTER_SECS",
     "KEFU_JOB_RETRY_BASE_MS",
+    "KEFU_WEBHOOK_ALLOW_PRIVATE",
     "KEFU_OFFER_TIMEOUT_SECS",
     "KEFU_AWAY_ON_MISSED_OFFER",
     "KEFU_IDLE_AWAY_SECS",
+    "KEFU_SMTP_LISTEN",
+    "KEFU_SMTP_MAX_MESSAGE_BYTES",
+    "KEFU_SMTP_RATE_PER_MINUTE",
 ];
 
 fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
@@ -252,9 +273,13 @@ impl Config {
                 }
                 "KEFU_AWAY_AFTER_SECS" => c.away_after_secs = parse_num(k, v)?,
                 "KEFU_JOB_RETRY_BASE_MS" => c.job_retry_base_ms = parse_num(k, v)?,
+                "KEFU_WEBHOOK_ALLOW_PRIVATE" => c.webhook_allow_private = parse_bool(k, v)?,
                 "KEFU_OFFER_TIMEOUT_SECS" => c.offer_timeout_secs = parse_num(k, v)?,
                 "KEFU_AWAY_ON_MISSED_OFFER" => c.away_on_missed_offer = parse_bool(k, v)?,
                 "KEFU_IDLE_AWAY_SECS" => c.idle_away_secs = parse_num(k, v)?,
+                "KEFU_SMTP_LISTEN" => c.smtp_listen = v.clone(),
+                "KEFU_SMTP_MAX_MESSAGE_BYTES" => c.smtp_max_message_bytes = parse_num(k, v)?,
+                "KEFU_SMTP_RATE_PER_MINUTE" => c.smtp_rate_per_minute = parse_num(k, v)?,
                 _ => return Err(ConfigError::UnknownEnv(k.clone(), ENV_KEYS.join(", "))),
             }
         }
@@ -332,6 +357,20 @@ impl Config {
                 "job_retry_base_ms",
                 &self.job_retry_base_ms.to_string(),
                 "expected 10 to 3600000",
+            ));
+        }
+        if !self.smtp_listen.trim().is_empty() && self.smtp_listen.trim().parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "smtp_listen",
+                &self.smtp_listen,
+                "expected an address such as 127.0.0.1:2525",
+            ));
+        }
+        if !(1024..=268_435_456).contains(&self.smtp_max_message_bytes) {
+            return Err(invalid(
+                "smtp_max_message_bytes",
+                &self.smtp_max_message_bytes.to_string(),
+                "expected 1024 to 268435456",
             ));
         }
         if self.security.lockout_failures < 1 || self.security.lockout_minutes < 1 {

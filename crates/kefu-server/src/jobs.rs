@@ -44,11 +44,17 @@ impl JobFailure {
 }
 
 /// Every job kind the worker runs. A job of another kind stays queued (a newer node may know it).
-pub const KINDS: &[&str] = &[];
+pub const KINDS: &[&str] = &[crate::channels::email::outbound::SEND_KIND, crate::channels::webhooks::DELIVER];
 
 /// Run one job by its kind.
-async fn run_job(_state: &AppState, job: &Job) -> Result<(), JobFailure> {
-    Err(JobFailure::permanent(format!("no handler for job kind '{}'", job.kind)))
+async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
+    match job.kind.as_str() {
+        crate::channels::email::outbound::SEND_KIND => {
+            crate::channels::email::outbound::run_job(state, job).await
+        }
+        crate::channels::webhooks::DELIVER => crate::channels::webhooks::deliver(state, job).await,
+        _ => Err(JobFailure::permanent(format!("no handler for job kind '{}'", job.kind))),
+    }
 }
 
 /// The delay before attempt `attempt + 1`: base · 2^(attempt-1), at most an hour.

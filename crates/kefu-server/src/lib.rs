@@ -48,7 +48,8 @@ pub use state::AppState;
         (name = "customers", description = "客户 Customers"),
         (name = "tickets", description = "工单 Tickets"),
         (name = "audit", description = "审计日志 Audit trail"),
-        (name = "security", description = "安全设置 Security policy"))
+        (name = "security", description = "安全设置 Security policy"),
+        (name = "channels", description = "渠道与集成 Channels, webhooks, phone, app"))
 )]
 struct ApiDoc;
 
@@ -151,6 +152,31 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::live))
         .routes(routes!(routing::live_stream))
         .routes(routes!(routing::attendance))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::replay))
+        .routes(routes!(phone::get_settings, phone::put_settings))
+        .routes(routes!(phone::report_call))
+        .routes(routes!(phone::list_callbacks))
+        .routes(routes!(phone::complete_callback))
+        .routes(routes!(phone::report))
+        .routes(routes!(app_channel::post_message))
+        .routes(routes!(email::list_mailboxes, email::create_mailbox))
+        .routes(routes!(email::get_mailbox, email::update_mailbox))
+        .routes(routes!(email::list_inbound))
+        .routes(routes!(email::list_deliveries))
+        .routes(routes!(chat::get_settings, chat::put_settings))
+        .routes(routes!(chat::rotate_secret))
+        .routes(routes!(chat::create_session))
+        .routes(routes!(chat::customer_ws))
+        .routes(routes!(chat::agent_ws))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(chat::upload))
+                .layer(DefaultBodyLimit::max(crate::files::DEFAULT_MAX_BYTES as usize + 64 * 1024)),
+        )
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(tickets::upload))
@@ -208,6 +234,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(sla::run_scheduler(state.clone()));
     tokio::spawn(routing::run_router(state.clone()));
     tokio::spawn(jobs::run_worker(state.clone()));
+    tokio::spawn(channels::chat::start(state.clone()));
+    tokio::spawn(channels::webhooks::run_feed(state.clone()));
+    channels::email::start(&state).await?;
     let refresher = state.clone();
     let key_file = (config.pii_key.is_none()).then(|| config.pii_key_path());
     tokio::spawn(async move {

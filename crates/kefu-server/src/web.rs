@@ -1,6 +1,7 @@
 //! The web UI: the single-page app built from `web/` by Vite, embedded in release builds (and read from
 //! disk in debug builds), or served from `web_dir` when configured. Unknown non-API paths get
-//! `index.html`, so the app's own routes work on reload.
+//! `index.html`, so the app's own routes work on reload. `/chat` is the customer chat page (`chat.html`)
+//! and `/widget.js` the embeddable chat widget that opens it.
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -28,7 +29,12 @@ pub async fn serve_asset(State(state): State<AppState>, uri: Uri) -> Response {
     if path.starts_with("api/") {
         return crate::error::ApiError::not_found("endpoint").into_response();
     }
-    let path = if path.is_empty() { "index.html" } else { path };
+    // `/chat` is the customer chat page (its own Vite entry, `chat.html`); `/widget.js` is a plain file.
+    let path = match path {
+        "" => "index.html",
+        "chat" | "chat/" => "chat.html",
+        p => p,
+    };
     if let Some(dir) = &state.config.web_dir {
         // Refuse anything that could climb out of the folder.
         if path.split('/').any(|seg| seg == ".." || seg.contains('\\')) {

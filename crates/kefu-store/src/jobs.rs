@@ -88,8 +88,14 @@ pub trait JobStore: Send + Sync {
     /// Done. Returns false when the lease was lost (another node took the job over).
     async fn finish_job(&self, id: i64, node: &str, now: Millis) -> Result<bool>;
     /// Failed this attempt: queued again at `retry_at`, or `failed` for good when `retry_at` is `None`.
-    async fn fail_job(&self, id: i64, node: &str, error: &str, retry_at: Option<Millis>, now: Millis)
-        -> Result<bool>;
+    async fn fail_job(
+        &self,
+        id: i64,
+        node: &str,
+        error: &str,
+        retry_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<bool>;
     async fn get_job(&self, id: i64) -> Result<Option<Job>>;
     async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>>;
     /// Queue a failed (or done) job again now, with a fresh attempt budget (replay).

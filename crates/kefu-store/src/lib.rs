@@ -8,7 +8,10 @@
 //! build needs no database. Every read or write of tenant data takes a [`kefu_core::authz::Scope`], the
 //! proof that the permission gate ran; writes record their audit entry in the same transaction.
 
+pub mod chat;
 pub mod crypto;
+pub mod email;
+pub mod integrations;
 pub mod jobs;
 mod migrations;
 pub mod model;
@@ -20,11 +23,14 @@ pub mod sqlite;
 pub mod tickets;
 
 use async_trait::async_trait;
+pub use chat::*;
+pub use email::*;
+pub use integrations::*;
+pub use jobs::*;
 use kefu_core::audit::{AuditEntry, AuditRecord};
 use kefu_core::authz::Scope;
 use kefu_core::time::Millis;
 use kefu_core::{DomainError, ErrorCode};
-pub use jobs::*;
 pub use model::*;
 pub use quick_replies::*;
 pub use routing::*;
@@ -108,7 +114,19 @@ impl AuditCtx {
 
 /// The storage interface. One implementation per backend; one test story runs against both.
 #[async_trait]
-pub trait Store: TicketStore + SlaStore + RoutingStore + QuickReplyStore + JobStore + Send + Sync + 'static {
+pub trait Store:
+    TicketStore
+    + SlaStore
+    + RoutingStore
+    + QuickReplyStore
+    + JobStore
+    + EmailStore
+    + ChatStore
+    + IntegrationStore
+    + Send
+    + Sync
+    + 'static
+{
     fn backend(&self) -> Backend;
     /// Is the database reachable? (`/readyz`)
     async fn ping(&self) -> Result<()>;

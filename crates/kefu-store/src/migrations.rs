@@ -31,6 +31,9 @@ pub fn sqlite() -> Migrator {
         (7, "routing", include_str!("../migrations/sqlite/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/sqlite/0008_quick_replies.sql")),
         (9, "jobs", include_str!("../migrations/sqlite/0009_jobs.sql")),
+        (10, "chat", include_str!("../migrations/sqlite/0010_chat.sql")),
+        (11, "email", include_str!("../migrations/sqlite/0011_email.sql")),
+        (12, "integrations", include_str!("../migrations/sqlite/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/sqlite/0013_offers.sql")),
     ])
 }
@@ -46,6 +49,9 @@ pub fn postgres() -> Migrator {
         (7, "routing", include_str!("../migrations/postgres/0007_routing.sql")),
         (8, "quick_replies", include_str!("../migrations/postgres/0008_quick_replies.sql")),
         (9, "jobs", include_str!("../migrations/postgres/0009_jobs.sql")),
+        (10, "chat", include_str!("../migrations/postgres/0010_chat.sql")),
+        (11, "email", include_str!("../migrations/postgres/0011_email.sql")),
+        (12, "integrations", include_str!("../migrations/postgres/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/postgres/0013_offers.sql")),
     ])
 }

@@ -13,6 +13,7 @@ declare module 'vue-router' {
 
 const views: Record<string, () => Promise<unknown>> = {
   tickets: () => import('@/views/tickets/TicketsView.vue'),
+  chats: () => import('@/views/tickets/ChatsView.vue'),
   customers: () => import('@/views/customers/CustomersView.vue'),
   'department-tasks': () => import('@/views/tasks/DepartmentTasksView.vue'),
   merchants: () => import('@/views/admin/MerchantsView.vue'),
@@ -23,6 +24,7 @@ const views: Record<string, () => Promise<unknown>> = {
   sla: () => import('@/views/admin/SlaView.vue'),
   routing: () => import('@/views/admin/RoutingView.vue'),
   'routing-live': () => import('@/views/routing/LiveView.vue'),
+  channels: () => import('@/views/admin/ChannelsView.vue'),
   audit: () => import('@/views/admin/AuditView.vue'),
   security: () => import('@/views/admin/SecuritySettingsView.vue'),
   account: () => import('@/views/account/AccountSecurityView.vue'),

@@ -3,8 +3,8 @@
 
 use super::kinds::{Channel, TicketStatus, Tier};
 use super::model::{
-    Actor, Assignee, NewTicket, OpenDepartmentTask, PendingOffer, TicketCommand, TicketEvent, TicketEventKind,
-    TicketPolicy, TicketState,
+    Actor, Assignee, NewTicket, OpenDepartmentTask, PendingOffer, TicketCommand, TicketEvent,
+    TicketEventKind, TicketPolicy, TicketState,
 };
 use super::number::TicketNumber;
 use crate::error::{DomainError, ErrorCode};
@@ -392,7 +392,8 @@ impl Decision<'_> {
                 }
             }
             C::AcceptOffer | C::DeclineOffer { .. } => {
-                let me = self.actor.staff_id().ok_or_else(|| DomainError::forbidden("only staff accept chats"))?;
+                let me =
+                    self.actor.staff_id().ok_or_else(|| DomainError::forbidden("only staff accept chats"))?;
                 let offer = match state.offer {
                     Some(o) if o.agent_id == me => o,
                     _ => return Err(DomainError::conflict(None, "this chat is not offered to you")),

@@ -1,17 +1,22 @@
 //! HTTP handlers under `/api/v1`. Each is thin: take the [`Gate`](crate::gate::Gate) for its action,
 //! parse and validate input through the domain core, call the store with the gate's scope, answer JSON.
 
+pub mod app_channel;
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod customers;
+pub mod email;
 pub mod notifications;
 pub mod org;
+pub mod phone;
 pub mod quick_replies;
 pub mod routing;
 pub mod sla;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workspace;
 
 use crate::error::ApiError;

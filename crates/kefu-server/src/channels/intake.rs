@@ -57,27 +57,31 @@ pub async fn find_customer(
             a.clone()
         }
         Identity::Email(e) => {
-            let e = kefu_core::pii::normalize_email(e)
-                .map_err(|_| ApiError::field(ErrorCode::Validation, "email", format!("'{e}' is not an email address")))?;
+            let e = kefu_core::pii::normalize_email(e).map_err(|_| {
+                ApiError::field(ErrorCode::Validation, "email", format!("'{e}' is not an email address"))
+            })?;
             lookup.email = Some(e.clone());
             new.contact.email = Some(e.clone());
-            e.split('@').next().unwrap_or_default().to_string()
+            kefu_core::pii::mask_email(&e)
         }
         Identity::Phone(p) => {
-            let p = kefu_core::pii::normalize_phone(p)
-                .map_err(|_| ApiError::field(ErrorCode::Validation, "phone", format!("'{p}' is not a phone number")))?;
+            let p = kefu_core::pii::normalize_phone(p).map_err(|_| {
+                ApiError::field(ErrorCode::Validation, "phone", format!("'{p}' is not a phone number"))
+            })?;
             lookup.phone = Some(p.clone());
             new.contact.phone = Some(p.clone());
-            p
+            // The name is shown unmasked everywhere: never the number itself.
+            format!("来电{}", kefu_core::pii::mask_phone(&p))
         }
     };
     let found = state.store.list_customers(&scope, &lookup, PageReq::first(1)).await?;
     if let Some(c) = found.items.into_iter().find(|c| c.merchant_id == merchant) {
         return Ok(c);
     }
-    new.display_name = display_name.map(str::trim).filter(|n| !n.is_empty()).map_or(fallback, |n| {
-        n.chars().take(60).collect()
-    });
+    new.display_name = display_name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map_or(fallback, |n| n.chars().take(60).collect());
     Ok(state.store.create_customer(&scope, ctx, new).await?)
 }
 
@@ -126,7 +130,12 @@ pub async fn customer_message(state: &AppState, ctx: &AuditCtx, m: Inbound) -> A
             customer_id: Some(m.customer_id),
             merchant_id: m.merchant_id,
             channel: Some(m.channel),
-            status: vec![TicketStatus::New, TicketStatus::Open, TicketStatus::PendingCustomer, TicketStatus::OnHold],
+            status: vec![
+                TicketStatus::New,
+                TicketStatus::Open,
+                TicketStatus::PendingCustomer,
+                TicketStatus::OnHold,
+            ],
             ..Default::default()
         };
         let page = state.store.list_tickets(&scope, &filter, PageReq::first(5)).await?;

@@ -2,4 +2,9 @@
 //! events leave (outbound email, webhooks). Every channel lands in the same ticket and conversation
 //! model through `intake`.
 
+pub mod app;
+pub mod chat;
+pub mod email;
 pub mod intake;
+pub mod phone;
+pub mod webhooks;

@@ -89,6 +89,17 @@ impl TestApp {
         AppState::new(store, self.config.clone()).await.unwrap()
     }
 
+    /// Run one SQL statement on the test database directly (to simulate what a crash leaves behind).
+    pub async fn sql(&self, statement: &str) {
+        if self.url.starts_with("sqlite:") {
+            let s = kefu_store::sqlite::SqliteStore::connect(&self.url).await.unwrap();
+            sqlx::query(statement).execute(s.raw_pool()).await.unwrap();
+        } else {
+            let s = kefu_store::postgres::PgStore::connect(&self.url).await.unwrap();
+            sqlx::query(statement).execute(s.raw_pool()).await.unwrap();
+        }
+    }
+
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PUT, path, Some(token), Some(body)).await
     }

@@ -35,6 +35,14 @@ enum Obj {
     Group,
     /// A merchant's shared quick reply.
     QuickReply,
+    /// A merchant's webhook subscription (deleting it is made per call).
+    Webhook,
+    /// A delivery of a merchant's webhook subscription.
+    WebhookDelivery,
+    /// A call-back task (回拨任务) of a merchant's missed call.
+    Callback,
+    /// A merchant's support mailbox (email channel).
+    Mailbox,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -469,11 +477,149 @@ const RULES: &[Rule] = &[
         permission: "ticket.work>ticket.supervise",
         kind: Kind::Item(Obj::QuickReply),
     },
+    Rule { method: "get", path: "/api/v1/channels/chat", permission: "channel.manage", kind: Kind::Read },
+    Rule { method: "put", path: "/api/v1/channels/chat", permission: "channel.manage", kind: Kind::Create },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/chat/rotate-secret",
+        permission: "channel.manage",
+        kind: Kind::Create,
+    },
+    // Customers' chat: authenticated by the widget key or the chat session, never by staff credentials.
+    Rule { method: "post", path: "/api/v1/public/chat/sessions", permission: "", kind: Kind::Public },
+    Rule { method: "get", path: "/api/v1/public/chat/ws", permission: "", kind: Kind::Public },
+    Rule { method: "post", path: "/api/v1/public/chat/attachments", permission: "", kind: Kind::Public },
+    // A plain GET (no upgrade) of a permitted caller is answered 426.
+    Rule { method: "get", path: "/api/v1/chat/ws", permission: "ticket.work", kind: Kind::Read },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/email/mailboxes",
+        permission: "channel.manage",
+        kind: Kind::List(None),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/email/mailboxes",
+        permission: "channel.manage",
+        kind: Kind::Create,
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/email/mailboxes/{id}",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Mailbox),
+    },
+    Rule {
+        method: "put",
+        path: "/api/v1/channels/email/mailboxes/{id}",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Mailbox),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/email/inbound",
+        permission: "channel.manage",
+        kind: Kind::List(None),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/email/deliveries",
+        permission: "channel.manage",
+        kind: Kind::List(None),
+    },
     Rule {
         method: "get",
         path: "/api/v1/quick-replies/{id}/render",
         permission: "ticket.read",
         kind: Kind::Item(Obj::QuickReply),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/webhooks",
+        permission: "channel.manage",
+        kind: Kind::List(Some(Obj::Webhook)),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/webhooks",
+        permission: "channel.manage",
+        kind: Kind::Create,
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/webhooks/{id}",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Webhook),
+    },
+    Rule {
+        method: "patch",
+        path: "/api/v1/channels/webhooks/{id}",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Webhook),
+    },
+    Rule {
+        method: "delete",
+        path: "/api/v1/channels/webhooks/{id}",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Webhook),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/webhooks/{id}/rotate-secret",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Webhook),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/webhooks/{id}/deliveries",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::Webhook),
+    },
+    // The first replay queues the fixture's delivery again; later ones find it queued (409).
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/webhook-deliveries/{id}/replay",
+        permission: "channel.manage",
+        kind: Kind::Item(Obj::WebhookDelivery),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/phone/settings",
+        permission: "channel.manage",
+        kind: Kind::Read,
+    },
+    // Platform staff without merchant_id set the platform's own lines: the fixture's line is merchant A's (409).
+    Rule {
+        method: "put",
+        path: "/api/v1/channels/phone/settings",
+        permission: "channel.manage",
+        kind: Kind::Create,
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/phone/calls",
+        permission: "channel.intake",
+        kind: Kind::Create,
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/channels/phone/callbacks",
+        permission: "ticket.work",
+        kind: Kind::List(Some(Obj::Callback)),
+    },
+    // Completed by the first permitted caller; later ones find it done (409).
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/phone/callbacks/{id}/complete",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Callback),
+    },
+    Rule { method: "get", path: "/api/v1/reports/phone", permission: "sla.read", kind: Kind::Read },
+    Rule {
+        method: "post",
+        path: "/api/v1/channels/app/messages",
+        permission: "channel.intake",
+        kind: Kind::Create,
     },
 ];
 
@@ -524,6 +670,10 @@ struct Fixture {
     calendar: [i64; 2],
     group: [i64; 2],
     quick_reply: [i64; 2],
+    webhook: [i64; 2],
+    delivery: [i64; 2],
+    callback: [i64; 2],
+    mailbox: [i64; 2],
     department: i64,
 }
 
@@ -542,6 +692,10 @@ impl Fixture {
             Obj::Calendar => self.calendar[i],
             Obj::Group => self.group[i],
             Obj::QuickReply => self.quick_reply[i],
+            Obj::Webhook => self.webhook[i],
+            Obj::WebhookDelivery => self.delivery[i],
+            Obj::Callback => self.callback[i],
+            Obj::Mailbox => self.mailbox[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -565,6 +719,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         calendar: [0; 2],
         group: [0; 2],
         quick_reply: [0; 2],
+        webhook: [0; 2],
+        delivery: [0; 2],
+        callback: [0; 2],
+        mailbox: [0; 2],
         department: 0,
     };
     f.department = s
@@ -692,6 +850,57 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{q}");
         f.quick_reply[i] = q["id"].as_i64().unwrap();
+        let (st, w) = app
+            .post(
+                "/api/v1/channels/webhooks",
+                &admin,
+                json!({"merchant_id": m.id, "url": "https://example.com/hook", "events": ["ticket.created"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{w}");
+        f.webhook[i] = w["id"].as_i64().unwrap();
+        let (delivery, _) = s
+            .create_webhook_delivery(kefu_store::NewDelivery {
+                delivery_key: format!("whd_matrix_{code}"),
+                subscription_id: f.webhook[i],
+                merchant_id: Some(m.id),
+                event_id: 1,
+                event_type: "ticket.created".into(),
+                ticket_id: Some(f.ticket[i]),
+                body: "{}".into(),
+                now: kefu_server::auth::now(),
+            })
+            .await
+            .unwrap();
+        f.delivery[i] = delivery.id;
+        let (st, p) = app
+            .put(
+                "/api/v1/channels/phone/settings",
+                &admin,
+                json!({"merchant_id": m.id, "lines": [{"number": phone_line(i)}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let (st, c) = app
+            .post(
+                "/api/v1/channels/phone/calls",
+                &admin,
+                json!({"call_id": "matrix-missed", "caller": "13812345678", "line": phone_line(i),
+                       "ring_at": "2026-01-05T02:00:00Z", "ended_at": "2026-01-05T02:00:40Z"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        f.callback[i] = c["callback"]["id"].as_i64().unwrap_or_else(|| panic!("{c}"));
+        let (st, mb) = app
+            .post(
+                "/api/v1/channels/email/mailboxes",
+                &admin,
+                json!({"merchant_id": m.id, "address": format!("service@{code}.example"), "from_name": "客服",
+                       "smtp_host": "127.0.0.1", "smtp_port": 25, "smtp_security": "none"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{mb}");
+        f.mailbox[i] = mb["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -715,6 +924,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         f.attachment[i] = a["id"].as_i64().unwrap_or_else(|| panic!("{a}"));
     }
     f
+}
+
+/// The fixture's phone line of merchant A (0) or B (1).
+fn phone_line(i: usize) -> &'static str {
+    ["4008001111", "4008002222"][i]
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -759,6 +973,29 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("post", "/api/v1/quick-replies") | ("put", "/api/v1/quick-replies/{id}") => {
             json!({"title": format!("回复{n}"), "body": "{客户称呼}您好，请稍等"})
         }
+        ("put", "/api/v1/channels/chat") => json!({"greeting": format!("您好{n}")}),
+        ("post", "/api/v1/channels/chat/rotate-secret") => json!({}),
+        ("post", "/api/v1/channels/email/mailboxes") | ("put", "/api/v1/channels/email/mailboxes/{id}") => {
+            json!({"address": format!("box{n}@matrix.example"), "from_name": "客服", "smtp_host": "127.0.0.1",
+                   "smtp_port": 25, "smtp_security": "none"})
+        }
+        ("post", "/api/v1/channels/webhooks") => {
+            json!({"url": "https://example.com/hook", "events": ["ticket.created", "message.created"]})
+        }
+        ("patch", "/api/v1/channels/webhooks/{id}") => json!({"description": format!("说明{n}")}),
+        ("post", "/api/v1/channels/webhooks/{id}/rotate-secret")
+        | ("post", "/api/v1/channels/webhook-deliveries/{id}/replay")
+        | ("post", "/api/v1/channels/phone/callbacks/{id}/complete") => json!({}),
+        ("put", "/api/v1/channels/phone/settings") => {
+            json!({"lines": [{"number": phone_line(usize::from(foreign_merchant.is_some()))}]})
+        }
+        ("post", "/api/v1/channels/phone/calls") => {
+            json!({"call_id": format!("matrix-{n}"), "caller": "13912345678",
+            "line": phone_line(usize::from(foreign_merchant.is_some())), "ring_at": "2026-01-05T03:00:00Z",
+            "answered_at": "2026-01-05T03:00:05Z", "ended_at": "2026-01-05T03:01:00Z"})
+        }
+        ("post", "/api/v1/channels/app/messages") => json!({"customer": {"account_id": "matrix-user"},
+            "body": format!("消息{n}"), "client_message_id": format!("matrix-{n}")}),
         ("put", "/api/v1/me/presence") => json!({"status": "away", "reason": "开会"}),
         ("post", "/api/v1/me/presence/heartbeat") => json!({}),
         ("post", "/api/v1/routing/groups") => json!({"name": format!("技能组{n}")}),
@@ -808,7 +1045,8 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
 }
 
 fn allowed(s: StatusCode) -> bool {
-    matches!(s.as_u16(), 200 | 201 | 204 | 409 | 422)
+    // 426: a WebSocket endpoint reached without the upgrade, past the gate.
+    matches!(s.as_u16(), 200 | 201 | 204 | 409 | 422 | 426)
 }
 
 async fn matrix(backend: Backend) {
@@ -921,6 +1159,26 @@ async fn matrix(backend: Backend) {
                             .await
                             .unwrap();
                         rule.path.replace("{id}", &q.id.to_string())
+                    }
+                    // Deleting the fixture's subscription would leave nothing for the next caller.
+                    Kind::Item(Obj::Webhook) if rule.method == "delete" => {
+                        let w = app
+                            .store
+                            .create_webhook(
+                                &Scope::operator(Action::ChannelManage),
+                                &AuditCtx::operator("matrix", kefu_server::auth::now()),
+                                kefu_store::WebhookSpec {
+                                    merchant_id: Some(f.merchant[usize::from(foreign)]),
+                                    url: "https://example.com/hook".into(),
+                                    events: vec!["ticket.created".into()],
+                                    active: true,
+                                    description: String::new(),
+                                    secret: "whsec_matrix".into(),
+                                },
+                            )
+                            .await
+                            .unwrap();
+                        rule.path.replace("{id}", &w.id.to_string())
                     }
                     Kind::Item(obj) => {
                         rule.path.replace("{id}", &f.id(obj, foreign).to_string()).replace("{task_no}", "1")
