@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod calendar;
 pub mod error;
+pub mod order;
 pub mod org;
 pub mod pii;
 pub mod routing;

@@ -47,6 +47,7 @@ pub use state::AppState;
         (name = "api tokens", description = "API 令牌 Integration tokens"),
         (name = "customers", description = "客户 Customers"),
         (name = "tickets", description = "工单 Tickets"),
+        (name = "orders", description = "订单与售后资格 Orders and after-sales eligibility"),
         (name = "audit", description = "审计日志 Audit trail"),
         (name = "security", description = "安全设置 Security policy"),
         (name = "channels", description = "渠道与集成 Channels, webhooks, phone, app"))
@@ -108,6 +109,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::reply))
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::customer_reply))
+        .routes(routes!(orders::push, orders::list))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::eligibility))
         .routes(routes!(tickets::take))
         .routes(routes!(tickets::accept_offer))
         .routes(routes!(tickets::decline_offer))

@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod jobs;
 mod migrations;
 pub mod model;
+pub mod orders;
 pub mod postgres;
 pub mod quick_replies;
 pub mod routing;
@@ -32,6 +33,7 @@ use kefu_core::authz::Scope;
 use kefu_core::time::Millis;
 use kefu_core::{DomainError, ErrorCode};
 pub use model::*;
+pub use orders::*;
 pub use quick_replies::*;
 pub use routing::*;
 pub use sla::*;
@@ -123,6 +125,7 @@ pub trait Store:
     + EmailStore
     + ChatStore
     + IntegrationStore
+    + OrderStore
     + Send
     + Sync
     + 'static

@@ -35,6 +35,7 @@ pub fn sqlite() -> Migrator {
         (11, "email", include_str!("../migrations/sqlite/0011_email.sql")),
         (12, "integrations", include_str!("../migrations/sqlite/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/sqlite/0013_offers.sql")),
+        (14, "orders", include_str!("../migrations/sqlite/0014_orders.sql")),
     ])
 }
 
@@ -53,5 +54,6 @@ pub fn postgres() -> Migrator {
         (11, "email", include_str!("../migrations/postgres/0011_email.sql")),
         (12, "integrations", include_str!("../migrations/postgres/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/postgres/0013_offers.sql")),
+        (14, "orders", include_str!("../migrations/postgres/0014_orders.sql")),
     ])
 }

@@ -65,6 +65,7 @@ include!("shared_quick_replies.rs");
 /// Claiming jobs: concurrent claimers skip rows another holds.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 include!("shared_jobs.rs");
+include!("shared_orders.rs");
 include!("shared_email.rs");
 include!("shared_integrations.rs");
 include!("shared_chat.rs");

@@ -84,6 +84,7 @@ include!("shared_quick_replies.rs");
 /// Claiming jobs: SQLite's single writer already serialises claims.
 const SKIP_LOCKED: &str = "";
 include!("shared_jobs.rs");
+include!("shared_orders.rs");
 include!("shared_email.rs");
 include!("shared_integrations.rs");
 include!("shared_chat.rs");

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod customers;
 pub mod email;
 pub mod notifications;
+pub mod orders;
 pub mod org;
 pub mod phone;
 pub mod quick_replies;

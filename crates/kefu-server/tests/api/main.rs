@@ -7,6 +7,7 @@ mod customers;
 mod email;
 mod input;
 mod matrix;
+mod orders;
 mod phone;
 mod retention;
 mod routing;

@@ -35,6 +35,8 @@ enum Obj {
     Group,
     /// A merchant's shared quick reply.
     QuickReply,
+    /// An order pushed by a merchant's shop system.
+    Order,
     /// A merchant's webhook subscription (deleting it is made per call).
     Webhook,
     /// A delivery of a merchant's webhook subscription.
@@ -462,6 +464,25 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/routing/live/stream", permission: "routing.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/routing/attendance", permission: "routing.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/quick-replies", permission: "ticket.read", kind: Kind::List(None) },
+    Rule { method: "post", path: "/api/v1/orders", permission: "channel.intake", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/orders",
+        permission: "customer.read",
+        kind: Kind::List(Some(Obj::Order)),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/orders/{id}",
+        permission: "customer.read",
+        kind: Kind::Item(Obj::Order),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/orders/{id}/eligibility",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Order),
+    },
     // Personal by default: anyone who works tickets may keep their own.
     Rule { method: "post", path: "/api/v1/quick-replies", permission: "ticket.work", kind: Kind::Create },
     // The fixture's replies are shared: changing them needs supervision too, asked after scope.
@@ -670,6 +691,7 @@ struct Fixture {
     calendar: [i64; 2],
     group: [i64; 2],
     quick_reply: [i64; 2],
+    order: [i64; 2],
     webhook: [i64; 2],
     delivery: [i64; 2],
     callback: [i64; 2],
@@ -692,6 +714,7 @@ impl Fixture {
             Obj::Calendar => self.calendar[i],
             Obj::Group => self.group[i],
             Obj::QuickReply => self.quick_reply[i],
+            Obj::Order => self.order[i],
             Obj::Webhook => self.webhook[i],
             Obj::WebhookDelivery => self.delivery[i],
             Obj::Callback => self.callback[i],
@@ -719,6 +742,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         calendar: [0; 2],
         group: [0; 2],
         quick_reply: [0; 2],
+        order: [0; 2],
         webhook: [0; 2],
         delivery: [0; 2],
         callback: [0; 2],
@@ -850,6 +874,16 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{q}");
         f.quick_reply[i] = q["id"].as_i64().unwrap();
+        let (st, o) = app
+            .post(
+                "/api/v1/orders",
+                &admin,
+                json!({"merchant_id": m.id, "orders": [matrix_order(&format!("M{i}-1"))]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{o}");
+        let (_, list) = app.get(&format!("/api/v1/orders?merchant_id={}", m.id), &admin).await;
+        f.order[i] = list["items"][0]["id"].as_i64().unwrap();
         let (st, w) = app
             .post(
                 "/api/v1/channels/webhooks",
@@ -933,6 +967,14 @@ fn phone_line(i: usize) -> &'static str {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// An order as a shop system pushes it.
+fn matrix_order(no: &str) -> Value {
+    json!({"order_no": no, "customer": {"account_id": format!("buyer-{no}")}, "status": "signed",
+        "items": [{"sku": "SKU-1", "name": "保温杯", "quantity": 1, "price_fen": 5900}],
+        "total_fen": 5900, "paid_fen": 5900, "ordered_at": "2026-11-20T10:00:00Z", "paid_at": "2026-11-20T10:01:00Z",
+        "shipped_at": "2026-11-21T09:00:00Z", "signed_at": "2026-11-22T15:00:00Z", "updated_at": "2026-11-22T15:00:00Z"})
+}
+
 fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_caller: bool) -> Option<Value> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut b = match (rule.method, rule.path) {
@@ -948,6 +990,10 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         | ("post", "/api/v1/tickets/{id}/follow-up") => json!({"body": format!("消息{n}")}),
         ("post", "/api/v1/tickets/{id}/take") | ("post", "/api/v1/tickets/{id}/accept") => json!({}),
         ("post", "/api/v1/tickets/{id}/decline") => json!({"reason": "正在处理投诉"}),
+        ("post", "/api/v1/orders") => json!({"orders": [matrix_order(&format!("N{n}"))]}),
+        ("post", "/api/v1/orders/{id}/eligibility") => {
+            json!({"sku": "SKU-1", "kind": "return_refund", "reason": "no_reason"})
+        }
         ("post", "/api/v1/tickets/{id}/assign") => json!({"team_id": f.team[0]}),
         ("post", "/api/v1/tickets/{id}/transfer") => json!({"team_id": f.team[0], "reason": "转给售后组"}),
         ("post", "/api/v1/tickets/{id}/escalate") => json!({"tier": "l2", "reason": "需要主管"}),
