@@ -490,9 +490,12 @@ async fn run_appender(state: AppState, mut rx: mpsc::UnboundedReceiver<Append>) 
 
 async fn run_lander(state: AppState, h: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<Land>) {
     while let Some(job) = rx.recv().await {
-        let Ok(_permit) = h.landing.acquire().await else { return };
         let r = match job {
-            Land::Message(m, role, recovering) => land_message(&state, &h, &m, role, recovering).await,
+            // Only landing waits for the gate: mirrors and status changes are what people wait for.
+            Land::Message(m, role, recovering) => {
+                let Ok(_permit) = h.landing.acquire().await else { return };
+                land_message(&state, &h, &m, role, recovering).await
+            }
             Land::Mirror { conversation_id, ticket_id } => {
                 mirror(&state, &h, conversation_id, ticket_id).await
             }
@@ -706,7 +709,9 @@ async fn run_ticket_listener(
         let n = match bus.recv().await {
             Ok(n) => n,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(k)) => {
+                // Who holds which chat may have changed unseen: forget it, so it is read again.
                 tracing::warn!(missed = k, "chat missed ticket notices");
+                lock(&h.convs).clear();
                 continue;
             }
             Err(_) => return,
@@ -722,6 +727,9 @@ async fn run_ticket_listener(
             h.land(conv, Land::Mirror { conversation_id: conv, ticket_id: n.ticket_id });
         }
         if moved {
+            // Who holds the chat matters at once (delivery, `assigned`); the closing message keeps its
+            // place after the conversation's other work, on the lander.
+            conversation_changed(&state, &h, conv).await;
             h.land(conv, Land::Status { conversation_id: conv, ticket_id: n.ticket_id });
         }
     }

@@ -192,7 +192,8 @@ async fn scenario(
         .call(reqwest::Method::GET, &format!("/api/v1/channels/chat?merchant_id={merchant}"), Value::Null)
         .await?;
     let widget = settings["widget_key"].as_str().unwrap_or_default().to_string();
-    let agents = 5;
+    // Agents carry at most 50 chats (the product's limit): 40 conversations each.
+    let agents = active.div_ceil(40).max(1);
     let mut agent_ids = Vec::new();
     let mut agent_tokens = Vec::new();
     for i in 0..agents {
@@ -205,10 +206,9 @@ async fn scenario(
             .call(
                 reqwest::Method::PUT,
                 &format!("/api/v1/users/{id}/capacity"),
-                json!({"max_chats": 1000, "max_tickets": 10000}),
+                json!({"max_chats": 50, "max_tickets": 1000}),
             )
-            .await
-            .ok();
+            .await?;
         agent_ids.push(id);
         agent_tokens.push(login(&http, &b.base, &name).await?);
     }
@@ -291,17 +291,26 @@ async fn scenario(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let mut refused = 0;
     for (i, (conv, _)) in sinks.iter().enumerate() {
         if let Some(t) = tickets.get(conv) {
-            admin
+            let r = admin
                 .call(
                     reqwest::Method::POST,
                     &format!("/api/v1/tickets/{t}/assign"),
                     json!({"user_id": agent_ids[i % agents]}),
                 )
-                .await
-                .ok();
+                .await;
+            if let Err(e) = r {
+                if refused == 0 {
+                    eprintln!("  assigning a chat failed: {e}");
+                }
+                refused += 1;
+            }
         }
+    }
+    if refused > 0 {
+        eprintln!("  {refused} chats could not be assigned");
     }
     println!("  {} active conversations with tickets held by {agents} agents", tickets.len());
 
