@@ -910,6 +910,14 @@ const en: MessageSchema = {
       minSecs: '{m} min {s} s',
     },
   },
+  offers: {
+    title: 'New chat offered',
+    accept: 'Accept',
+    decline: 'Decline',
+    declineReason: 'Why do you decline? The chat goes to another agent.',
+    accepted: 'Chat accepted',
+    lapsed: 'The chat went to another agent',
+  },
   chats: {
     title: 'Live chat',
     desc: 'Talk in real time with the customers assigned to you; new chats appear by themselves, with a chime',

@@ -909,6 +909,14 @@ const zhCN = {
       minSecs: '{m} 分 {s} 秒',
     },
   },
+  offers: {
+    title: '新会话待接入',
+    accept: '接受',
+    decline: '拒绝',
+    declineReason: '请填写拒绝原因，会话将转给其他客服',
+    accepted: '已接入会话',
+    lapsed: '会话已转给其他客服',
+  },
   chats: {
     title: '在线咨询',
     desc: '与分配给您的客户实时对话；新的咨询会自动出现，并有提示音',
