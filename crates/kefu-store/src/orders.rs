@@ -66,6 +66,13 @@ pub trait OrderStore: Send + Sync {
         event_id: Option<&str>,
         orders: &[(OrderPush, Option<i64>)],
     ) -> Result<PushOutcome>;
+    /// The merchant's customers with these shop account ids (one query; merged profiles left out).
+    async fn customer_ids_by_account(
+        &self,
+        s: &Scope,
+        merchant: i64,
+        accounts: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>>;
     async fn list_orders(&self, s: &Scope, filter: &OrderFilter, page: PageReq) -> Result<Page<Order>>;
     async fn get_order(&self, s: &Scope, id: i64) -> Result<Option<Order>>;
 }

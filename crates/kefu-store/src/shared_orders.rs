@@ -32,8 +32,7 @@ fn order_row(r: &DbRow) -> Result<Order> {
     })
 }
 
-/// Bind an order's columns after `$1..$k` taken by the caller: status, items, total, paid, payment,
-/// company, waybill, ordered, paid_at, shipped, signed, shop_updated, customer, now.
+/// An order's items as stored (JSON).
 fn order_values(o: &OrderPush) -> Result<String> {
     serde_json::to_string(&o.items).map_err(|e| StoreError::Other(e.to_string()))
 }
@@ -132,6 +131,35 @@ impl OrderStore for StoreImpl {
         );
         append_audit_in(&mut tx, ctx.now, e).await?;
         tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn customer_ids_by_account(
+        &self,
+        s: &Scope,
+        merchant: i64,
+        accounts: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        let mut out = std::collections::HashMap::new();
+        if !s.sees(Some(merchant)) {
+            return Ok(out);
+        }
+        for chunk in accounts.chunks(500) {
+            let list = (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT id, account_id FROM customers WHERE merchant_id = $1 AND merged_into IS NULL AND account_id IN ({list})"
+            );
+            let mut q = sqlx::query(&sql).bind(merchant);
+            for a in chunk {
+                q = q.bind(a);
+            }
+            for r in q.fetch_all(&self.reader).await? {
+                let account: Option<String> = r.try_get("account_id")?;
+                if let Some(a) = account {
+                    out.entry(a).or_insert(r.try_get("id")?);
+                }
+            }
+        }
         Ok(out)
     }
 

@@ -81,7 +81,11 @@ pub async fn push(
             ));
         }
     }
-    let mut customers: HashMap<String, i64> = HashMap::new();
+    // Known customers in one query; the rest get a profile.
+    let accounts: Vec<String> =
+        b.orders.iter().map(|o| o.customer.account_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let mut customers: HashMap<String, i64> =
+        state.store.customer_ids_by_account(&g.scope, merchant, &accounts).await?;
     let mut rows = Vec::with_capacity(b.orders.len());
     for o in b.orders {
         let account = o.customer.account_id.clone();

@@ -5,7 +5,7 @@
 //! and the real router (`kefu_server::routing::run_router`) running as `kefu serve` runs it. Tickets
 //! arrive through the ordinary service path at `--per-minute` (default 2,000) for `--seconds`. Printed:
 //! the time from a ticket's arrival to its assignment by the router (p50/p99/max), and how many were
-//! assigned. Chat sessions are not routed yet; tickets take the same router and rules.
+//! assigned. Chats take the same router and rules (as chats, against the chat capacity).
 
 #[path = "../bench_kit.rs"]
 mod bench_kit;
