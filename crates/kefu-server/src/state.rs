@@ -34,6 +34,11 @@ pub struct AppState {
     pub sla: Arc<crate::sla::SlaEngine>,
     /// Wakes this node's job worker when a job is enqueued here.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// This node's chat hub, started with its background tasks on first use.
+    pub chat_hub: Arc<std::sync::OnceLock<Arc<crate::channels::chat::Hub>>>,
+    /// HTTP clients of webhook delivery (public targets only / private allowed), built on first use
+    /// so their connection pools live on this node's runtime.
+    pub webhook_clients: Arc<[std::sync::OnceLock<reqwest::Client>; 2]>,
 }
 
 impl AppState {
@@ -51,6 +56,8 @@ impl AppState {
             ticket_events: tokio::sync::broadcast::channel(1024).0,
             attachments: Arc::new(crate::files::AttachmentStore::new(&config_data_dir)),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            chat_hub: Arc::default(),
+            webhook_clients: Arc::default(),
         };
         state.reload_security().await?;
         crate::sla::publish_gauges(&state, &state.sla.current());

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -114,20 +114,16 @@ type Append = (NewChatMessage, tokio::sync::oneshot::Sender<ApiResult<(ChatMessa
 /// Messages one group commit stores at most.
 const APPEND_BATCH: usize = 256;
 
-type Hubs = Mutex<HashMap<usize, Arc<Hub>>>;
-static HUBS: OnceLock<Hubs> = OnceLock::new();
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// This node's hub (one per `AppState`), started with its background tasks on first use.
 pub fn hub(state: &AppState) -> Arc<Hub> {
-    let key = Arc::as_ptr(&state.metrics) as usize;
-    let mut hubs = lock(HUBS.get_or_init(Default::default));
-    if let Some(h) = hubs.get(&key) {
-        return h.clone();
-    }
+    state.chat_hub.get_or_init(|| start_hub(state)).clone()
+}
+
+fn start_hub(state: &AppState) -> Arc<Hub> {
     let (appends, append_rx) = mpsc::unbounded_channel();
     let mut landers = Vec::new();
     let mut queues = Vec::new();
@@ -151,8 +147,6 @@ pub fn hub(state: &AppState) -> Arc<Hub> {
         appends,
         next_conn: AtomicU64::new(1),
     });
-    hubs.insert(key, h.clone());
-    drop(hubs);
     for rx in queues {
         tokio::spawn(run_lander(state.clone(), h.clone(), rx));
     }

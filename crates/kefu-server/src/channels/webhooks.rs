@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The job kind of one delivery.
@@ -284,9 +283,7 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-fn client(allow_private: bool) -> &'static reqwest::Client {
-    static STRICT: OnceLock<reqwest::Client> = OnceLock::new();
-    static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
+fn client(state: &AppState, allow_private: bool) -> &reqwest::Client {
     let build = move || {
         let b = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -296,11 +293,7 @@ fn client(allow_private: bool) -> &'static reqwest::Client {
         let b = if allow_private { b } else { b.dns_resolver(std::sync::Arc::new(PublicOnly)) };
         b.build().unwrap_or_default()
     };
-    if allow_private {
-        OPEN.get_or_init(build)
-    } else {
-        STRICT.get_or_init(build)
-    }
+    state.webhook_clients[usize::from(allow_private)].get_or_init(build)
 }
 
 /// Run one `webhook.deliver` job: sign, POST, log the attempt.
@@ -331,7 +324,7 @@ pub async fn deliver(state: &AppState, job: &Job) -> Result<(), JobFailure> {
         (None, Some(why))
     } else {
         let ts = crate::auth::now().0 / 1000;
-        let sent = client(allow_private)
+        let sent = client(state, allow_private)
             .post(&sub.url)
             .header("Content-Type", "application/json")
             .header("X-Kefu-Event", &d.event_type)
