@@ -17,7 +17,7 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
 fi
 
 if [ "$force" = 0 ] && [ -f dist/index.html ] &&
-  [ -z "$(find src public index.html vite.config.ts package.json package-lock.json tsconfig*.json env.d.ts -newer dist/index.html -print -quit 2>/dev/null)" ]; then
+  [ -z "$(find src public *.html vite.config.ts package.json package-lock.json tsconfig*.json env.d.ts -newer dist/index.html -print -quit 2>/dev/null)" ]; then
   exit 0
 fi
 

@@ -7,7 +7,8 @@
 # Without KEFU_URL the script starts a throw-away kefu itself (KEFU_BIN, else the debug build under
 # ${CARGO_TARGET_DIR:-target}, brought up to date with cargo after the UI build) on a free port, with a
 # temporary data directory and a fresh platform admin, and stops it afterwards.
-# KEFU_SCREENSHOTS=DIR saves a screenshot of each step.
+# KEFU_SCREENSHOTS=DIR saves a screenshot of each step. Arguments name test files to run instead of all
+# (scripts/bench-web.sh runs e2e/perf.test.mjs this way).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,7 +50,8 @@ if [ -z "${KEFU_URL:-}" ]; then
     --password "$KEFU_ADMIN_PASSWORD" --role platform_admin >"$tmp/user.log" 2>&1 ||
     { cat "$tmp/user.log" >&2; exit 1; }
   # No --web-dir: the UI comes from the binary itself (embedded in release builds), as in production.
-  "${clean_env[@]}" "$bin" --data-dir "$tmp/data" serve --listen "127.0.0.1:$port" \
+  # Webhooks may target loopback here: the admin test subscribes a receiver it runs on 127.0.0.1.
+  "${clean_env[@]}" KEFU_WEBHOOK_ALLOW_PRIVATE=true "$bin" --data-dir "$tmp/data" serve --listen "127.0.0.1:$port" \
     >"$tmp/server.log" 2>&1 &
   server_pid=$!
   export KEFU_URL="http://127.0.0.1:$port"
@@ -75,7 +77,12 @@ if [ -z "${KEFU_URL:-}" ]; then
 fi
 
 cd "$web"
+if [ "$#" -gt 0 ]; then
+  # Only the named files (paths relative to web/, e.g. e2e/perf.test.mjs), without the unit tests.
+  node --test --test-concurrency=1 --test-reporter=spec "$@"
+  exit
+fi
 # The unit tests of the front end's logic first (chat socket client, message merging, formatting).
 npm run --silent test:unit
-# One file at a time: both drive a browser against the same server.
-node --test --test-concurrency=1 --test-reporter=spec e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs e2e/chat.test.mjs
+# One file at a time: all drive a browser against the same server.
+node --test --test-concurrency=1 --test-reporter=spec e2e/perf.test.mjs e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs e2e/chat.test.mjs e2e/admin2.test.mjs e2e/dashboard.test.mjs

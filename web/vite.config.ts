@@ -36,6 +36,8 @@ export default defineConfig({
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
           // Vue itself on its own, so the chat page (Vue only) does not load the app's other libraries.
           if (id.includes('node_modules/vue/') || id.includes('node_modules/@vue/')) return 'vue'
+          // Charts only for the dashboard: a chunk of their own, loaded with that route and nowhere else.
+          if (id.includes('node_modules/echarts/') || id.includes('node_modules/zrender/')) return 'echarts'
           if (id.includes('node_modules/')) return 'vendor'
         },
       },

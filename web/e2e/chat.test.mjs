@@ -17,6 +17,7 @@ import { ADMIN, ADMIN_PASSWORD, BASE, TIMEOUT, apiClient, apiResponse, chooseOpt
 const suffix = Date.now().toString(36) + Math.floor(Math.random() * 1296).toString(36)
 const PASSWORD = 'Chat-Agent-Pass-2026'
 const agent = { username: `chat.agent.${suffix}`, display_name: `小聊${suffix.slice(-4)}` }
+const colleague = { username: `chat.agent2.${suffix}`, display_name: `小接${suffix.slice(-4)}` }
 const GREETING = `您好，欢迎光临聊天小店 ${suffix}，请问有什么可以帮您？`
 const QUICK = '亲，退款会在 1-3 个工作日内原路退回，请留意账户到账信息。'
 const XSS_IMG = '<img src=x onerror=alert(1)>'
@@ -28,11 +29,13 @@ const contexts = []
 let adminPage
 let customerPage
 let agentPage
+let colleaguePage
 const dialogs = []
 const pageErrors = []
 const shotAdmin = screenshotter('chat-admin-', () => adminPage)
 const shotCustomer = screenshotter('chat-customer-', () => customerPage)
 const shotAgent = screenshotter('chat-agent-', () => agentPage)
+const shotColleague = screenshotter('chat-colleague-', () => colleaguePage)
 
 let adminToken = ''
 let agentToken = ''
@@ -92,14 +95,17 @@ describe('kefu live chat (在线咨询)', { timeout: 300_000 }, () => {
     fx.merchant = await api('POST', '/merchants', { code: `chat-${suffix}`, name: `聊天小店 ${suffix}` })
     fx.agent = await api('POST', '/users', { ...agent, password: PASSWORD, role: 'agent', merchant_id: fx.merchant.id })
     fx.group = await api('POST', '/routing/groups', { merchant_id: fx.merchant.id, name: `在线组 ${suffix}`, matching: { channels: ['chat'] } })
-    await api('PUT', `/routing/groups/${fx.group.id}/members`, [{ user_id: fx.agent.id }])
+    fx.colleague = await api('POST', '/users', { ...colleague, password: PASSWORD, role: 'agent', merchant_id: fx.merchant.id })
+    await api('PUT', `/routing/groups/${fx.group.id}/members`, [{ user_id: fx.agent.id }, { user_id: fx.colleague.id }])
     await api('POST', `/users/${fx.agent.id}/certifications`, { group_id: fx.group.id })
+    await api('POST', `/users/${fx.colleague.id}/certifications`, { group_id: fx.group.id })
     agentToken = (await agentApi('POST', '/auth/login', { username: agent.username, password: PASSWORD })).token
     fx.reply = await agentApi('POST', '/quick-replies', { title: '退款时效', body: QUICK, shortcut: null, shared: false })
 
     browser = await launch()
     adminPage = await newPage({ viewport: { width: 1280, height: 860 } })
     agentPage = await newPage({ viewport: { width: 1280, height: 800 } })
+    colleaguePage = await newPage({ viewport: { width: 1280, height: 800 } })
     // A phone: the standalone page is what the widget opens full screen on narrow screens.
     customerPage = await newPage({ viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
   })
@@ -260,13 +266,40 @@ describe('kefu live chat (在线咨询)', { timeout: 300_000 }, () => {
     await agentPage.locator('[data-test=chat-panel] [data-test=chat-attachment]', { hasText: '订单截图.png' }).waitFor()
   })
 
-  it('the agent ends the chat: the customer gets the closing message and the rating link', async () => {
+  it('the agent transfers the chat with a reason; the colleague gets it live and ends it; the customer gets the closing message and the rating link', async () => {
+    // The colleague works in the workspace too (online only now, so the first chat was not theirs).
+    const colleagueApi = apiClient(() => fx.colleagueToken)
+    fx.colleagueToken = (await colleagueApi('POST', '/auth/login', { username: colleague.username, password: PASSWORD })).token
+    assert.equal((await colleagueApi('PUT', '/me/presence', { status: 'online' })).presence.status, 'online')
+    await login(colleaguePage, colleague.username, PASSWORD)
+    await colleaguePage.getByRole('menuitem', { name: '在线咨询' }).click()
+    await colleaguePage.locator('[data-test=desk-status]', { hasText: '已连接' }).waitFor()
     const ticketId = await ticketOfChat()
-    await agentPage.locator('[data-test=chat-resolve]').click()
-    const box = agentPage.getByRole('dialog')
-    const resolved = await apiResponse(agentPage, 'POST', `/tickets/${ticketId}/status`, () => box.getByRole('button', { name: '结束咨询' }).click())
+    await agentPage.locator('[data-test=chat-transfer]').click()
+    const dlg = agentPage.getByRole('dialog', { name: '转派工单' })
+    await dlg.waitFor()
+    await chooseOption(agentPage, dlg.locator('[data-test=transfer-user]'), colleague.display_name)
+    await dlg.locator('[data-test=transfer-reason]').fill('物流问题，转物流专员跟进')
+    const moved = await apiResponse(agentPage, 'POST', `/tickets/${ticketId}/transfer`, () => dlg.locator('[data-test=transfer-submit]').click())
+    assert.equal(moved.status, 200, JSON.stringify(moved.body))
+    // The first agent's tab is released and takes no more replies; the colleague's desk opens the chat
+    // with its history; the customer sees who serves them now.
+    await agentPage.locator('[data-test=chat-released]', { hasText: `已转接给 ${colleague.display_name}` }).waitFor()
+    await agentPage.locator('[data-test=chat-tab]', { hasText: '已转接' }).waitFor()
+    assert.equal(await agentPage.locator('[data-test=chat-resolve]').count(), 0)
+    assert.ok(await agentPage.locator('[data-test=desk-input]').isDisabled(), 'the released chat takes no reply')
+    await shotAgent('transferred')
+    const tab = colleaguePage.locator('[data-test=chat-tab]').first()
+    await tab.waitFor({ timeout: 30_000 })
+    await colleaguePage.locator('[data-test=chat-panel] [data-test=chat-message][data-from=customer]', { hasText: '退款多久到账' }).waitFor()
+    await customerPage.locator('[data-test=chat-agent]', { hasText: colleague.display_name }).waitFor({ timeout: 30_000 })
+    await shotColleague('received')
+
+    await colleaguePage.locator('[data-test=chat-resolve]').click()
+    const box = colleaguePage.getByRole('dialog')
+    const resolved = await apiResponse(colleaguePage, 'POST', `/tickets/${ticketId}/status`, () => box.getByRole('button', { name: '结束咨询' }).click())
     assert.equal(resolved.status, 200, JSON.stringify(resolved.body))
-    await agentPage.locator('[data-test=chat-tab]', { hasText: '已结束' }).waitFor()
+    await colleaguePage.locator('[data-test=chat-tab]', { hasText: '已结束' }).waitFor()
     const closed = customerPage.locator('[data-test=chat-closed]')
     await closed.waitFor({ timeout: 30_000 })
     await closed.getByText('本次咨询已结束').waitFor()

@@ -197,6 +197,42 @@ describe('kefu routing (路由与排班, 实时监控)', { timeout: 240_000 }, (
     assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was not reloaded')
     await page.locator(`[data-test=queue-longest-${fx.group.id}]`).filter({ hasText: '秒' }).waitFor()
     await screenshot('live-after')
+    fx.queued = ticket
+  })
+
+  it('lets the supervisor open an agent\'s tickets from the live view and reassign one with a reason', async () => {
+    // The queued ticket goes to the agent by hand; a colleague takes it over from the live view.
+    fx.colleague = await api('POST', '/users', {
+      username: `rt.colleague.${suffix}`,
+      display_name: `小接${suffix}`,
+      password: 'Routing-Agent-Pass-2026',
+      role: 'agent',
+      merchant_id: fx.merchant.id,
+    })
+    await api('POST', `/tickets/${fx.queued.id}/assign`, { user_id: fx.agent.id })
+    const agent = page.locator(`[data-test=agents-offline] [data-test=agent-${fx.agent.id}]`)
+    await agent.getByText('1 / 12 工单').waitFor()
+    await agent.click()
+    const drawer = page.locator('[data-test=agent-tickets]')
+    const row = drawer.locator('.el-table__body tr', { hasText: fx.queued.number })
+    await row.waitFor()
+    await row.locator('[data-test=reassign]').click()
+    const dlg = page.getByRole('dialog', { name: '转派工单' })
+    await dlg.waitFor()
+    await chooseOption(dlg.locator('[data-test=transfer-user]'), fx.colleague.display_name)
+    await dlg.locator('[data-test=transfer-reason]').fill('客服下班，主管改派')
+    const moved = await apiResponse('POST', `/tickets/${fx.queued.id}/transfer`, () => dlg.locator('[data-test=transfer-submit]').click())
+    assert.equal(moved.status, 200, JSON.stringify(moved.body))
+    assert.equal(moved.body.assignee_id, fx.colleague.id)
+    await dlg.waitFor({ state: 'hidden' })
+    await drawer.getByText('没有处理中的工单').waitFor()
+    // The live view follows: the agent's load drops without a reload.
+    await agent.getByText('0 / 12 工单').waitFor()
+    await screenshot('live-reassigned')
+    const events = await api('GET', `/tickets/${fx.queued.id}/events`)
+    const ev = events.find((e) => e.kind?.type === 'transferred' || e.type === 'transferred')
+    assert.ok(ev, JSON.stringify(events.map((e) => e.kind ?? e)))
+    assert.ok(JSON.stringify(ev).includes('客服下班，主管改派'), JSON.stringify(ev))
     assert.deepEqual(pageErrors, [])
   })
 })

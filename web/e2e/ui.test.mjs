@@ -198,6 +198,30 @@ describe('kefu web UI', { timeout: 180_000 }, () => {
     await drawer.locator('.el-drawer').waitFor({ state: 'hidden' }).catch(() => {})
   })
 
+  it('keeps records at least three years: the retention policy refuses less and saves a merchant of its own', async () => {
+    await page.getByRole('menuitem', { name: 'Security settings' }).click()
+    const card = page.locator('[data-test=retention]')
+    await card.getByText('Data retention').waitFor()
+    await card.locator('[data-test=retention-years] input').fill('2')
+    const refused = await apiResponse('PUT', '/settings/retention', () => card.locator('[data-test=retention-save]').click())
+    assert.equal(refused.status, 422)
+    assert.equal(refused.body.error.field, 'years')
+    await card.locator('.el-form-item__error', { hasText: refused.body.error.message }).waitFor()
+    await card.locator('[data-test=retention-years] input').fill('3')
+    await card.locator('[data-test=retention-add]').click()
+    const row = card.locator('[data-test=retention-row]').last()
+    await chooseOption(row.locator('[data-test=merchant-select]'), merchantName)
+    await row.locator('.el-input-number input').fill('5')
+    const saved = await apiResponse('PUT', '/settings/retention', () => card.locator('[data-test=retention-save]').click())
+    assert.equal(saved.status, 200, JSON.stringify(saved.body))
+    assert.deepEqual(saved.body.merchants[String(globalThis.merchantId)], { years: 5, action: 'archive' })
+    await screenshot('retention')
+    // What the server keeps is what the page shows after a reload.
+    await page.reload()
+    await card.locator('[data-test=retention-row]').first().waitFor()
+    assert.equal(await card.locator('[data-test=retention-years] input').inputValue(), '3')
+  })
+
   it('logs out', async () => {
     await page.locator('[data-test=user-menu]').click()
     const { status } = await apiResponse('POST', '/auth/logout', () => page.getByRole('menuitem', { name: 'Log out' }).click())

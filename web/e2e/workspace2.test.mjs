@@ -165,6 +165,66 @@ describe('kefu agent desk: quick replies, presence, due soon', { timeout: 180_00
     assert.equal(await input.inputValue(), '')
   })
 
+  it('keeps a half-written reply when the session expires, and after logging in again', async () => {
+    const input = page.locator('[data-test=reply-input]')
+    const text = `客户您好，关于退款的进度 ${suffix}`
+    await input.fill(text)
+    // The session ends on the server (as when it expires or an admin disables it) while the agent types.
+    const ended = await page.evaluate(async () => (await fetch('/api/v1/auth/logout', { method: 'POST', headers: { 'X-Kefu-CSRF': '1' } })).status)
+    assert.equal(ended, 204)
+    const refused = await apiResponse('POST', `/tickets/${fx.ticket.id}/replies`, () => page.locator('[data-test=send]').click())
+    assert.equal(refused.status, 401)
+    await page.waitForURL(/\/login\?.*expired=1/)
+    await page.getByText('登录已过期').first().waitFor()
+    await screenshot('session-expired')
+    await page.getByLabel('用户名').fill(agent.username)
+    await page.getByLabel('密码', { exact: true }).fill(PASSWORD)
+    await page.getByRole('button', { name: '登录' }).click()
+    await page.waitForURL(new RegExp(`/tickets/${fx.ticket.id}$`))
+    await page.locator('[data-test=ticket-number]', { hasText: fx.ticket.number }).waitFor()
+    assert.equal(await input.inputValue(), text, 'the draft is back in the reply box')
+    // Nothing went out while logged out; now it does, and the box empties for good.
+    const sent = await apiResponse('POST', `/tickets/${fx.ticket.id}/replies`, () => page.locator('[data-test=send]').click())
+    assert.equal(sent.status, 200, JSON.stringify(sent.body))
+    await page.locator('[data-test=message-body]', { hasText: text }).waitFor()
+    assert.equal(await page.locator('[data-test=message-body]', { hasText: text }).count(), 1)
+    assert.equal(await input.inputValue(), '')
+    await page.reload()
+    await page.locator('[data-test=ticket-number]', { hasText: fx.ticket.number }).waitFor()
+    assert.equal(await input.inputValue(), '')
+  })
+
+  it('gives the customer a status link: on a phone, without logging in, they see the replies and add a message', async () => {
+    await page.locator('[data-test=more-actions]').click()
+    const made = await apiResponse('POST', `/tickets/${fx.ticket.id}/status-link`, () => page.locator('[data-test=status-link]:visible').click())
+    assert.equal(made.status, 200, JSON.stringify(made.body))
+    const url = await page.locator('[data-test=status-link-url]').inputValue()
+    assert.match(url, /\/ticket-status\?token=kst_/)
+    await page.keyboard.press('Escape')
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+    const customer = await phone.newPage()
+    customer.on('dialog', (d) => {
+      pageErrors.push(`dialog: ${d.message()}`)
+      void d.dismiss()
+    })
+    await customer.goto(url)
+    await customer.locator('[data-test=status-number]', { hasText: fx.ticket.number }).waitFor()
+    await customer.locator('[data-test=status-message][data-from=staff]').first().waitFor()
+    const text = `我周五前需要退款 ${suffix} <img src=x onerror=alert(3)>`
+    await customer.locator('[data-test=status-input]').fill(text)
+    await customer.locator('[data-test=status-send]').click()
+    await customer.locator('[data-test=status-sent]').waitFor()
+    await customer.locator('[data-test=status-message][data-from=customer]', { hasText: `我周五前需要退款 ${suffix}` }).waitFor()
+    // The markup is text on the customer's page too.
+    assert.equal(await customer.locator('[data-test=status-message] img').count(), 0)
+    if (process.env.KEFU_SCREENSHOTS) await customer.screenshot({ path: `${process.env.KEFU_SCREENSHOTS}/desk-status-page.png`, fullPage: true })
+    await phone.close()
+
+    await page.reload()
+    await page.locator('[data-test=message-body]', { hasText: `我周五前需要退款 ${suffix}` }).waitFor()
+  })
+
   it('shows the refusal to go online, and takes a break with a reason', async () => {
     const presence = page.locator('[data-test=presence]')
     await presence.waitFor()
@@ -194,7 +254,8 @@ describe('kefu agent desk: quick replies, presence, due soon', { timeout: 180_00
     await page.waitForURL(/\/tickets/)
     const tab = page.locator('[data-test=tab-due_soon]')
     await tab.waitFor()
-    assert.equal(await tab.innerText(), '即将超时')
+    // The label, then (once the tab counts have loaded) how many tickets it holds.
+    assert.match(await tab.innerText(), /^即将超时(\d+|99\+)?$/)
     const due = await apiResponse('GET', '/tickets', () => tab.click(), { view: 'due_soon', due_within_minutes: '60', limit: '50' })
     assert.equal(due.status, 200)
     assert.ok(Array.isArray(due.body.items))

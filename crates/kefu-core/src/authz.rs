@@ -35,7 +35,7 @@ pub enum Action {
     TicketWork,
     /// Supervise tickets: assign to others, merge, bulk actions, categories, shared views.
     TicketSupervise,
-    /// Read SLA policies, calendars and the SLA reports.
+    /// Read SLA policies, calendars and the reports (SLA, phone, the supervisor dashboard).
     SlaRead,
     /// Edit SLA policies and business calendars.
     SlaManage,
@@ -53,10 +53,17 @@ pub enum Action {
     /// Report into a channel from an integration: the telephony system's call records, an app's or
     /// backend's customer messages.
     ChannelIntake,
+    /// See after-sales cases (售后单) and their history.
+    AftersalesRead,
+    /// Work after-sales cases: open one for order items, record the merchant's answer, the buyer's
+    /// return shipment, receipt, refund and resend, as the conversation goes.
+    AftersalesWork,
+    /// Decide a disputed after-sales case (平台介入): the platform's alone.
+    AftersalesArbitrate,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 29] = [
         Action::SelfService,
         Action::MerchantRead,
         Action::MerchantManage,
@@ -83,6 +90,9 @@ impl Action {
         Action::CertificationGrant,
         Action::ChannelManage,
         Action::ChannelIntake,
+        Action::AftersalesRead,
+        Action::AftersalesWork,
+        Action::AftersalesArbitrate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +123,9 @@ impl Action {
             Action::CertificationGrant => "certification.grant",
             Action::ChannelManage => "channel.manage",
             Action::ChannelIntake => "channel.intake",
+            Action::AftersalesRead => "aftersales.read",
+            Action::AftersalesWork => "aftersales.work",
+            Action::AftersalesArbitrate => "aftersales.arbitrate",
         }
     }
 }
@@ -122,8 +135,9 @@ pub fn role_permits(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match action {
-        SelfService | TeamRead | DepartmentRead | CustomerRead | MerchantRead | TicketRead => true,
-        TicketWork => !matches!(role, QaInspector | Trainer),
+        SelfService | TeamRead | DepartmentRead | CustomerRead | MerchantRead | TicketRead
+        | AftersalesRead => true,
+        TicketWork | AftersalesWork => !matches!(role, QaInspector | Trainer),
         TicketSupervise => matches!(role, Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin),
         CustomerReveal => {
             matches!(role, SeniorAgent | Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin)
@@ -150,6 +164,8 @@ pub fn role_permits(role: Role, action: Action) -> bool {
         ChannelIntake => matches!(role, MerchantAdmin | PlatformAdmin),
         // Creating merchants and setting platform security policy belong to the platform alone.
         MerchantManage | SecurityManage | HolidayManage => matches!(role, PlatformAdmin),
+        // A dispute between buyer and merchant is decided by neither of them.
+        AftersalesArbitrate => matches!(role, PlatformAdmin),
     }
 }
 

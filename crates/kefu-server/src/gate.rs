@@ -61,6 +61,9 @@ pub mod perm {
         CertificationGrant,
         ChannelManage,
         ChannelIntake,
+        AftersalesRead,
+        AftersalesWork,
+        AftersalesArbitrate,
     );
 }
 
@@ -112,6 +115,29 @@ pub fn credential(headers: &HeaderMap) -> Option<String> {
     None
 }
 
+/// The header the web UI sends on every call. A browser only adds a custom header to a cross-origin
+/// request after a CORS preflight, which kefu never grants, so its presence proves the request came from
+/// kefu's own pages.
+pub const CSRF_HEADER: &str = "x-kefu-csrf";
+
+/// Cross-site request forgery guard: a change (any method but GET, HEAD, OPTIONS) authenticated by the
+/// session cookie alone must carry [`CSRF_HEADER`]. The cookie is also `SameSite=Lax`; this covers the
+/// same-site pages (other subdomains) Lax lets through. Bearer tokens are not ambient, so they need nothing.
+fn check_csrf(parts: &Parts) -> Result<(), ApiError> {
+    use axum::http::Method;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe
+        || parts.headers.contains_key(axum::http::header::AUTHORIZATION)
+        || parts.headers.contains_key(CSRF_HEADER)
+    {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::Forbidden,
+        "a change made with the session cookie must carry the X-Kefu-CSRF header (cross-site request refused)",
+    ))
+}
+
 /// The audit context of a request made by `principal`.
 pub fn audit_ctx(parts: &Parts, state: &AppState, principal: Option<&Principal>) -> AuditCtx {
     AuditCtx {
@@ -128,6 +154,7 @@ impl<P: Perm> FromRequestParts<AppState> for Gate<P> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = credential(&parts.headers).ok_or_else(auth::unauthenticated)?;
+        check_csrf(parts)?;
         let resolved = auth::resolve(&state.store, &state.principals, &token).await?.ok_or_else(|| {
             ApiError::unauthenticated("the session or token is invalid, expired or revoked; log in again")
         })?;

@@ -4,7 +4,9 @@
 //! in the durable queue (`kefu_store::JobStore`). The worker claims due jobs with a lease, runs each by
 //! its kind (`run_job`), and records the outcome: done; queued again with exponential backoff; or
 //! failed for good after its last attempt (kept for inspection and replay). A node that dies mid-job
-//! leaves its lease to expire; any node then takes the job over.
+//! leaves its lease to expire; any node then takes the job over. A job may be due later (`run_at`):
+//! after-sales time limits are jobs written in the same transaction as the change that starts them
+//! (`kefu-store` `shared_aftersales.rs`), so a timer survives restarts and fires on whichever node runs.
 //!
 //! **Feed.** Consumers that react to ticket changes (webhooks, outbound email) read the committed event
 //! log in order through `run_feed_round` and turn events into jobs with a dedupe key, so a replayed
@@ -44,7 +46,11 @@ impl JobFailure {
 }
 
 /// Every job kind the worker runs. A job of another kind stays queued (a newer node may know it).
-pub const KINDS: &[&str] = &[crate::channels::email::outbound::SEND_KIND, crate::channels::webhooks::DELIVER];
+pub const KINDS: &[&str] = &[
+    crate::channels::email::outbound::SEND_KIND,
+    crate::channels::webhooks::DELIVER,
+    crate::aftersales::EXPIRE_KIND,
+];
 
 /// Run one job by its kind.
 async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
@@ -53,6 +59,7 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
             crate::channels::email::outbound::run_job(state, job).await
         }
         crate::channels::webhooks::DELIVER => crate::channels::webhooks::deliver(state, job).await,
+        crate::aftersales::EXPIRE_KIND => crate::aftersales::run_timer(state, job).await,
         _ => Err(JobFailure::permanent(format!("no handler for job kind '{}'", job.kind))),
     }
 }

@@ -4,6 +4,7 @@
 //! and authorises; `ApiJson` parses) → domain validation (`kefu_core`) → store call with the gate's scope,
 //! which writes the change and its audit record in one transaction → JSON response.
 
+pub mod aftersales;
 pub mod api;
 pub mod auth;
 pub mod channels;
@@ -48,6 +49,7 @@ pub use state::AppState;
         (name = "customers", description = "客户 Customers"),
         (name = "tickets", description = "工单 Tickets"),
         (name = "orders", description = "订单与售后资格 Orders and after-sales eligibility"),
+        (name = "aftersales", description = "售后单 After-sales cases"),
         (name = "audit", description = "审计日志 Audit trail"),
         (name = "security", description = "安全设置 Security policy"),
         (name = "channels", description = "渠道与集成 Channels, webhooks, phone, app"))
@@ -109,9 +111,22 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::reply))
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::customer_reply))
+        .routes(routes!(status_page::create_link))
         .routes(routes!(orders::push, orders::list))
         .routes(routes!(orders::get))
         .routes(routes!(orders::eligibility))
+        .routes(routes!(aftersales::create, aftersales::list))
+        .routes(routes!(aftersales::get))
+        .routes(routes!(aftersales::agree))
+        .routes(routes!(aftersales::reject))
+        .routes(routes!(aftersales::return_shipment))
+        .routes(routes!(aftersales::receipt))
+        .routes(routes!(aftersales::refund_executed))
+        .routes(routes!(aftersales::refund_failed))
+        .routes(routes!(aftersales::resend))
+        .routes(routes!(aftersales::cancel))
+        .routes(routes!(aftersales::dispute))
+        .routes(routes!(aftersales::platform_decision))
         .routes(routes!(tickets::take))
         .routes(routes!(tickets::accept_offer))
         .routes(routes!(tickets::decline_offer))
@@ -133,6 +148,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workspace::list_tasks))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
         .routes(routes!(notifications::wait))
         .routes(routes!(sla::ticket_sla))
         .routes(routes!(sla::list_policies, sla::create_policy))
@@ -142,6 +158,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::assign_calendar))
         .routes(routes!(sla::list_holidays, sla::import_holidays))
         .routes(routes!(sla::report))
+        .routes(routes!(reports::overview))
         .routes(routes!(sla::public_commitments))
         .routes(routes!(routing::my_presence, routing::set_my_presence))
         .routes(routes!(routing::heartbeat))
@@ -207,6 +224,8 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/commitments", get(api::sla::commitments_page))
         .route("/commitments/{merchant_id}", get(api::sla::commitments_page))
+        .route("/ticket-status", get(api::status_page::status_page))
+        .route("/ticket-status/reply", axum::routing::post(api::status_page::status_reply))
         .fallback(web::serve_asset)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(axum::middleware::map_response(ops::json_for_bare_errors))

@@ -8,6 +8,7 @@
 //! build needs no database. Every read or write of tenant data takes a [`kefu_core::authz::Scope`], the
 //! proof that the permission gate ran; writes record their audit entry in the same transaction.
 
+pub mod aftersales;
 pub mod chat;
 pub mod crypto;
 pub mod email;
@@ -18,11 +19,13 @@ pub mod model;
 pub mod orders;
 pub mod postgres;
 pub mod quick_replies;
+pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod sqlite;
 pub mod tickets;
 
+pub use aftersales::*;
 use async_trait::async_trait;
 pub use chat::*;
 pub use email::*;
@@ -35,6 +38,7 @@ use kefu_core::{DomainError, ErrorCode};
 pub use model::*;
 pub use orders::*;
 pub use quick_replies::*;
+pub use reports::*;
 pub use routing::*;
 pub use sla::*;
 use std::sync::Arc;
@@ -126,6 +130,8 @@ pub trait Store:
     + ChatStore
     + IntegrationStore
     + OrderStore
+    + AfterSalesStore
+    + ReportStore
     + Send
     + Sync
     + 'static

@@ -36,6 +36,7 @@ pub fn sqlite() -> Migrator {
         (12, "integrations", include_str!("../migrations/sqlite/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/sqlite/0013_offers.sql")),
         (14, "orders", include_str!("../migrations/sqlite/0014_orders.sql")),
+        (15, "aftersales", include_str!("../migrations/sqlite/0015_aftersales.sql")),
     ])
 }
 
@@ -55,5 +56,6 @@ pub fn postgres() -> Migrator {
         (12, "integrations", include_str!("../migrations/postgres/0012_integrations.sql")),
         (13, "offers", include_str!("../migrations/postgres/0013_offers.sql")),
         (14, "orders", include_str!("../migrations/postgres/0014_orders.sql")),
+        (15, "aftersales", include_str!("../migrations/postgres/0015_aftersales.sql")),
     ])
 }

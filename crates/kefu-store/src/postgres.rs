@@ -60,12 +60,14 @@ fn search_expr(terms: &[String]) -> Option<String> {
 
 include!("shared_tickets.rs");
 include!("shared_sla.rs");
+include!("shared_reports.rs");
 include!("shared_routing.rs");
 include!("shared_quick_replies.rs");
 /// Claiming jobs: concurrent claimers skip rows another holds.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 include!("shared_jobs.rs");
 include!("shared_orders.rs");
+include!("shared_aftersales.rs");
 include!("shared_email.rs");
 include!("shared_integrations.rs");
 include!("shared_chat.rs");

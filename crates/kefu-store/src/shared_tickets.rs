@@ -88,6 +88,9 @@ fn filter_clauses(a: &mut Args, f: &TicketFilter) {
     if f.unassigned {
         a.push(" AND t.assignee_id IS NULL");
     }
+    if f.escalated {
+        a.push(" AND t.tier <> 'l1'");
+    }
     if let Some(v) = f.sla_due_before {
         a.and("t.id IN (SELECT ticket_id FROM sla_timers WHERE due_at <= ?)", vec![Arg::Int(v.0)]);
     }
@@ -379,8 +382,10 @@ async fn write_events(tx: &mut Tx<'_>, id: i64, first_seq: i64, st: &TicketState
                     notify(tx, st, id, "user", &u.to_string(), kind, &body, e.at).await?;
                 }
                 if !st.assignee.is_someone() && st.first_responder.is_none() {
-                    // Nobody holds it: the tier's supervisors are told.
-                    notify(tx, st, id, "tier", st.tier.as_str(), kind, &body, e.at).await?;
+                    // Nobody holds it: the tier's supervisors are told. L1 is the agents' own tier and
+                    // no role receives it; its supervisors are those who take L2.
+                    let tier = if st.tier == kefu_core::ticket::Tier::L1 { kefu_core::ticket::Tier::L2 } else { st.tier };
+                    notify(tx, st, id, "tier", tier.as_str(), kind, &body, e.at).await?;
                 }
             }
             TicketEventKind::Offered { agent_id, expires_at, .. } => {
@@ -986,6 +991,30 @@ impl TicketStore for StoreImpl {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn mark_all_notifications_read(&self, who: &Recipient, now: Millis) -> Result<u64> {
+        // The same recipient filter as `list_notifications`, so "all" is exactly what the list shows.
+        let done = sqlx::query(
+            "INSERT INTO notification_reads (notification_id, user_id, read_at) \
+             SELECT n.id, $1, $7 FROM notifications n \
+             WHERE ((n.recipient_kind = 'user' AND n.recipient = $2) \
+                OR (n.recipient_kind = 'team' AND n.recipient = $3) \
+                OR (n.recipient_kind = 'department' AND n.recipient = $4) \
+                OR (n.recipient_kind = 'tier' AND ($5 LIKE '%' || n.recipient || '%') AND n.merchant_id IS NOT DISTINCT FROM $6)) \
+             AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id AND r.user_id = $1) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(who.user_id)
+        .bind(who.user_id.to_string())
+        .bind(who.team_id.map(|t| t.to_string()).unwrap_or_default())
+        .bind(who.department_id.map(|d| d.to_string()).unwrap_or_default())
+        .bind(who.tiers.join(","))
+        .bind(who.merchant_id)
+        .bind(now.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn list_views(&self, s: &Scope, user_id: i64) -> Result<Vec<SavedView>> {

@@ -79,12 +79,14 @@ fn search_expr(terms: &[String]) -> Option<String> {
 
 include!("shared_tickets.rs");
 include!("shared_sla.rs");
+include!("shared_reports.rs");
 include!("shared_routing.rs");
 include!("shared_quick_replies.rs");
 /// Claiming jobs: SQLite's single writer already serialises claims.
 const SKIP_LOCKED: &str = "";
 include!("shared_jobs.rs");
 include!("shared_orders.rs");
+include!("shared_aftersales.rs");
 include!("shared_email.rs");
 include!("shared_integrations.rs");
 include!("shared_chat.rs");

@@ -199,6 +199,9 @@ pub struct TicketFilter {
     /// 即将超时: only tickets whose next SLA warning or breach falls due by this instant.
     #[serde(default)]
     pub sla_due_before: Option<Millis>,
+    /// 升级工单: only tickets above the first tier (escalated to L2 or L3).
+    #[serde(default)]
+    pub escalated: bool,
 }
 
 /// A saved view: a named filter, personal (owner set) or shared with the merchant or platform.
@@ -246,7 +249,8 @@ pub struct TicketChange {
 pub struct Notification {
     pub id: i64,
     pub ticket_id: i64,
-    /// `assigned`, `transferred`, `escalated`, `department_task`.
+    /// `assigned`, `transferred`, `escalated`, `department_task`, `offered` (a chat offered to the
+    /// agent), `sla_warning` (即将超时) and `sla_breached` (已超时).
     pub kind: String,
     /// A short message in Chinese for the UI.
     pub body: String,
@@ -385,6 +389,8 @@ pub trait TicketStore: Send + Sync {
         page: PageReq,
     ) -> Result<Page<Notification>>;
     async fn mark_notification_read(&self, who: &Recipient, id: i64, now: Millis) -> Result<()>;
+    /// Mark every notification of the recipient read (全部已读); answers how many were unread.
+    async fn mark_all_notifications_read(&self, who: &Recipient, now: Millis) -> Result<u64>;
 
     async fn list_views(&self, s: &Scope, user_id: i64) -> Result<Vec<SavedView>>;
     async fn create_view(&self, s: &Scope, ctx: &AuditCtx, new: NewSavedView) -> Result<SavedView>;

@@ -101,7 +101,8 @@ async function parseError(res: Response): Promise<ApiError> {
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  // X-Kefu-CSRF: the server refuses cookie-authenticated changes without it (cross-site request guard).
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-Kefu-CSRF': '1' }
   let body: string | undefined
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json'
@@ -144,7 +145,11 @@ export async function uploadRaw<T>(path: string, file: Blob, query?: Query): Pro
   try {
     res = await fetch(buildUrl(path, query), {
       method: 'POST',
-      headers: { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' },
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': file.type || 'application/octet-stream',
+        'X-Kefu-CSRF': '1',
+      },
       body: file,
       credentials: 'same-origin',
     })

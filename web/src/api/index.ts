@@ -35,6 +35,7 @@ import type {
   TicketQuery,
   TicketStatus,
   Tier,
+  Timestamp,
   HolidayImport,
   HolidayYear,
   SlaCalendar,
@@ -62,6 +63,7 @@ import type {
   NewUser,
   Page,
   PageQuery,
+  RetentionSettings,
   SecuritySettings,
   Team,
   TotpEnrollment,
@@ -133,6 +135,8 @@ export const auditApi = {
 export const settingsApi = {
   getSecurity: () => http.get<SecuritySettings>('/settings/security'),
   putSecurity: (body: SecuritySettings) => http.put<SecuritySettings>('/settings/security', body),
+  getRetention: () => http.get<RetentionSettings>('/settings/retention'),
+  putRetention: (body: RetentionSettings) => http.put<RetentionSettings>('/settings/retention', body),
 }
 
 const clean = <T extends object>(q: T) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== null && v !== ''))
@@ -151,6 +155,7 @@ export const ticketsApi = {
     http.post<Ticket>(`/tickets/${id}/transfer`, body),
   escalate: (id: Id, body: { tier: Tier; reason: string; expected_version?: number }) => http.post<Ticket>(`/tickets/${id}/escalate`, body),
   setStatus: (id: Id, status: TicketStatus, expected_version?: number) => http.post<Ticket>(`/tickets/${id}/status`, { status, expected_version }),
+  statusLink: (id: Id) => http.post<{ url: string; expires_at: Timestamp }>(`/tickets/${id}/status-link`),
   followUp: (id: Id, body: string) => http.post<Ticket>(`/tickets/${id}/follow-up`, { body }),
   openTask: (id: Id, body: { department_id: Id; request: string; due_at: string; expected_version?: number }) =>
     http.post<Ticket>(`/tickets/${id}/department-tasks`, body),
@@ -167,6 +172,9 @@ export const attachmentUrl = (id: Id) => `${API_BASE}/attachments/${id}`
 
 export const categoriesApi = {
   list: () => http.get<Category[]>('/categories'),
+  /** Add a category (ticket.supervise); there is no edit or delete in the API. */
+  create: (body: { code: string; name: string; parent_code?: string | null; position?: number; merchant_id?: Id | null }) =>
+    http.post<Category>('/categories', { ...body, parent_code: body.parent_code || undefined, merchant_id: body.merchant_id || undefined }),
 }
 
 export const viewsApi = {

@@ -215,6 +215,18 @@ export interface SecuritySettings {
   mandatory_totp_roles: Role[]
 }
 
+/** 数据保留: how long closed tickets are kept (at least 3 years) and what happens after. */
+export type RetentionAction = 'archive' | 'purge'
+export interface RetentionPolicy {
+  years: number
+  action: RetentionAction
+}
+export interface RetentionSettings {
+  default: RetentionPolicy
+  /** Merchant id (as a string) → that merchant's own policy. */
+  merchants: Record<string, RetentionPolicy>
+}
+
 export interface TotpEnrollment {
   secret: string
   otpauth_url: string
@@ -435,6 +447,8 @@ export interface TicketFilter {
   created_from?: Timestamp | null
   created_to?: Timestamp | null
   unassigned?: boolean
+  /** 升级工单: only tickets above the first tier. */
+  escalated?: boolean
 }
 
 export interface SavedView {

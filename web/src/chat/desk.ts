@@ -21,6 +21,8 @@ export interface DeskChat {
   customerName: string
   /** The chat ended (the customer got the closing message) or the ticket left this agent. */
   ended: boolean
+  /** The ticket was transferred away: to whom (empty: back to the queue); null while the chat is ours. */
+  releasedTo: string | null
 }
 
 interface DeskState {
@@ -69,6 +71,7 @@ function add(id: string, ticketId: number | null, customerId: number | null, fre
     subject: '',
     customerName: '',
     ended: false,
+    releasedTo: null,
   }
   desk.chats.push(chat)
   const added = desk.chats[desk.chats.length - 1]! // the reactive proxy
@@ -97,6 +100,7 @@ function onFrame(f: ServerFrame, key: string) {
           void hooks.describe?.(chat)
         }
         chat.ended = false
+        chat.releasedTo = null
       }
       return
     }
@@ -124,6 +128,14 @@ function onFrame(f: ServerFrame, key: string) {
       return
     case 'closed':
       if (chat) chat.ended = true
+      return
+    case 'released':
+      // Transferred to a colleague (or back to the queue): the tab stays readable but takes no reply.
+      if (chat) {
+        chat.ended = true
+        chat.releasedTo = typeof f.to === 'string' ? f.to : ''
+        chat.conv.peerTyping = false
+      }
       return
   }
 }

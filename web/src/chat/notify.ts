@@ -36,11 +36,25 @@ export function askNotificationPermission(): void {
   }
 }
 
-export function announce(title: string, body: string): void {
+/** Whether the browser would show a system notification now (asked and allowed). */
+export function notificationPermission(): NotificationPermission | 'unsupported' {
+  try {
+    return 'Notification' in window ? Notification.permission : 'unsupported'
+  } catch {
+    return 'unsupported'
+  }
+}
+
+/**
+ * Chime, and show a system notification when the tab is in the background. `system: false` keeps it
+ * to the chime (the user has not opted in); `tag` replaces an earlier notification with the same tag.
+ */
+export function announce(title: string, body: string, opts: { system?: boolean; tag?: string } = {}): void {
   chime()
+  if (opts.system === false) return
   try {
     if ('Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
-      const n = new Notification(title, { body, tag: 'kefu-chat' })
+      const n = new Notification(title, { body, tag: opts.tag ?? 'kefu-chat' })
       n.onclick = () => {
         window.focus()
         n.close()

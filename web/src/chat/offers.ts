@@ -1,20 +1,12 @@
 // Offers of chats (派发待接入): when the router offers this agent a chat, a prompt with 接受 / 拒绝 appears
-// wherever they are in the app, fed by the notifications long poll. Accepting makes the chat theirs;
-// declining (or letting it lapse) hands it to the next agent.
+// wherever they are in the app, fed by the shared notifications long poll (stores/notifications.ts).
+// Accepting makes the chat theirs; declining (or letting it lapse) hands it to the next agent.
 import { h } from 'vue'
 import { ElButton, ElMessage, ElMessageBox, ElNotification } from 'element-plus'
 import type { NotificationHandle } from 'element-plus'
 import { http } from '@/api/client'
+import { markRead, onNotifications, startNotifications, type Note } from '@/stores/notifications'
 import { announce } from './notify'
-
-interface Note {
-  id: number
-  ticket_id: number
-  kind: string
-  body: string
-  created_at: string
-  read: boolean
-}
 
 /** Texts in the user's language. */
 export interface OfferTexts {
@@ -29,39 +21,30 @@ export interface OfferTexts {
 /** Offers older than this are not shown (they have lapsed). */
 const FRESH_MS = 10 * 60_000
 
-let running = false
+let unsubscribe: (() => void) | null = null
 let shown = new Map<number, NotificationHandle>()
 
 /** Start watching for offers; `open` shows the accepted chat. */
 export function startOfferWatch(texts: OfferTexts, open: (ticketId: number) => void): void {
-  if (running) return
-  running = true
-  void loop(texts, open)
-}
-
-export function stopOfferWatch(): void {
-  running = false
-  for (const n of shown.values()) n.close()
-  shown = new Map()
-}
-
-async function loop(texts: OfferTexts, open: (ticketId: number) => void): Promise<void> {
-  let since = 0
-  let failures = 0
-  while (running) {
-    try {
-      const fresh = await http.get<Note[]>('/notifications/wait', { since, wait_secs: 25 })
-      failures = 0
-      for (const n of fresh) since = Math.max(since, n.id)
-      for (const n of fresh) {
+  if (unsubscribe) return
+  // Offers still pending when the app starts are shown too (they come as the initial list).
+  unsubscribe = onNotifications(
+    (notes) => {
+      for (const n of notes) {
         const age = Date.now() - Date.parse(n.created_at)
         if (n.kind === 'offered' && !n.read && age < FRESH_MS && !shown.has(n.id)) prompt(n, texts, open)
       }
-    } catch {
-      failures += 1
-      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** failures)))
-    }
-  }
+    },
+    { replay: true },
+  )
+  void startNotifications()
+}
+
+export function stopOfferWatch(): void {
+  unsubscribe?.()
+  unsubscribe = null
+  for (const n of shown.values()) n.close()
+  shown = new Map()
 }
 
 function prompt(n: Note, texts: OfferTexts, open: (ticketId: number) => void): void {
@@ -69,7 +52,7 @@ function prompt(n: Note, texts: OfferTexts, open: (ticketId: number) => void): v
   const done = () => {
     shown.get(n.id)?.close()
     shown.delete(n.id)
-    http.post(`/notifications/${n.id}/read`).catch(() => {})
+    markRead(n.id).catch(() => {})
   }
   const accept = async () => {
     try {

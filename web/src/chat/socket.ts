@@ -56,6 +56,8 @@ export type ServerFrame =
   | { type: 'assigned'; agent: string; conversation_id?: number | string; [k: string]: unknown }
   | { type: 'closed'; reason?: string; rating_url?: string | null; conversation_id?: number | string; [k: string]: unknown }
   | { type: 'error'; code: string; message: string; conversation_id?: number | string }
+  /** Agent sockets: the chat's ticket went to someone else (`to`: their name, null back to the queue). */
+  | { type: 'released'; to?: string | null; conversation_id?: number | string }
   | { type: 'pong'; conversation_id?: number | string }
   | { type: string; conversation_id?: number | string; [k: string]: unknown }
 

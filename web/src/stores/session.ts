@@ -1,4 +1,5 @@
 // The logged-in user. The session itself is the HttpOnly cookie; this only mirrors GET /me.
+import { clearDrafts } from '@/composables/useDraft'
 import { computed, ref } from 'vue'
 import { authApi, isApiError, type Me } from '@/api'
 
@@ -38,6 +39,7 @@ async function logout(): Promise<void> {
   try {
     await authApi.logout()
   } finally {
+    clearDrafts()
     setMe(null)
   }
 }

@@ -21,6 +21,12 @@ export function ensureCategories(): Promise<void> {
     }))
 }
 
+/** Read the categories again (after one was added). */
+export function reloadCategories(): Promise<void> {
+  categoriesLoaded = null
+  return ensureCategories()
+}
+
 export interface CategoryNode {
   value: string
   label: string

@@ -73,3 +73,32 @@ export function percent(v: number | null | undefined, digits = 1): string {
 
 /** A weekly window "09:00-12:00" (the server's format; 24:00 ends a day). */
 export const WINDOW_RE = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/
+
+/** How urgent a clock looks: ok, amber once its warning point (75 %) has passed, red once it is late. */
+export type ClockTone = 'ok' | 'amber' | 'red' | 'done' | 'paused'
+
+/**
+ * The tone of a clock at `now` (ms). A running clock turns amber at `warn_at` (or when the server has
+ * warned) and red at `due_at`, by the wall clock, so the colour changes on time between reloads of the
+ * business-time figures. Stopped clocks keep their outcome: a missed target stays red.
+ */
+export function clockTone(
+  c: { state: ClockState | string; due_at: string | number | null; warn_at: string | number | null; warned: boolean },
+  now: number,
+): ClockTone {
+  const at = (v: string | number | null) => (v === null || v === '' ? NaN : new Date(v).getTime())
+  switch (c.state) {
+    case 'met':
+      return 'done'
+    case 'missed':
+    case 'overdue':
+      return 'red'
+    case 'paused':
+      return 'paused'
+  }
+  const due = at(c.due_at)
+  if (Number.isFinite(due) && now >= due) return 'red'
+  const warn = at(c.warn_at)
+  if (c.warned || (Number.isFinite(warn) && now >= warn)) return 'amber'
+  return 'ok'
+}

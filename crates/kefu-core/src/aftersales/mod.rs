@@ -7,6 +7,7 @@ pub mod case;
 pub mod eligibility;
 #[cfg(test)]
 mod tests;
+pub mod timeline;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

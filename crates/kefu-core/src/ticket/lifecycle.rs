@@ -100,7 +100,14 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
     let before = s.status;
     s.sla.follow(e, before);
     s.version += 1;
-    if !matches!(e.kind, K::SlaPolicyApplied { .. } | K::SlaWarned { .. } | K::SlaBreached { .. }) {
+    // Bookkeeping others append (SLA, after-sales history) does not make a client's view stale.
+    if !matches!(
+        e.kind,
+        K::SlaPolicyApplied { .. }
+            | K::SlaWarned { .. }
+            | K::SlaBreached { .. }
+            | K::AfterSalesRecorded { .. }
+    ) {
         s.material_version = Some(s.version);
     }
     s.updated_at = e.at;
@@ -175,7 +182,8 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         | K::Routed { .. }
         | K::SlaPolicyApplied { .. }
         | K::SlaWarned { .. }
-        | K::SlaBreached { .. } => {}
+        | K::SlaBreached { .. }
+        | K::AfterSalesRecorded { .. } => {}
     }
     s
 }

@@ -393,6 +393,15 @@ pub enum TicketEventKind {
         /// When the target fell due.
         due_at: Millis,
     },
+    /// A step of an after-sales case (售后单) this ticket carries, so the agent reads the case's history
+    /// in the ticket's timeline. The case's own event log stays the source of truth.
+    AfterSalesRecorded {
+        case_id: i64,
+        /// The case's status after the step.
+        status: crate::aftersales::case::CaseStatus,
+        /// What happened, in plain Chinese (with the rule of an automatic outcome).
+        summary: String,
+    },
 }
 
 impl TicketEventKind {
@@ -424,6 +433,7 @@ impl TicketEventKind {
             TicketEventKind::SlaPolicyApplied { .. } => "sla_policy_applied",
             TicketEventKind::SlaWarned { .. } => "sla_warned",
             TicketEventKind::SlaBreached { .. } => "sla_breached",
+            TicketEventKind::AfterSalesRecorded { .. } => "after_sales_recorded",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP handlers under `/api/v1`. Each is thin: take the [`Gate`](crate::gate::Gate) for its action,
 //! parse and validate input through the domain core, call the store with the gate's scope, answer JSON.
 
+pub mod aftersales;
 pub mod app_channel;
 pub mod audit;
 pub mod auth;
@@ -12,8 +13,10 @@ pub mod orders;
 pub mod org;
 pub mod phone;
 pub mod quick_replies;
+pub mod reports;
 pub mod routing;
 pub mod sla;
+pub mod status_page;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

@@ -1,5 +1,6 @@
 //! Notifications (通知): what someone must act on — tickets assigned or transferred to them or their
-//! team, escalations to their tier, department tasks for their department.
+//! team, escalations to their tier, department tasks for their department, chats offered to them, and
+//! SLA warnings and breaches of tickets they hold (or, when nobody holds one, its team or tier).
 
 use super::ListParams;
 use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, ErrorBody};
@@ -11,8 +12,8 @@ use axum::Json;
 use kefu_core::authz::{Action, Scope};
 use kefu_core::ticket::tiers_handled;
 use kefu_store::{Notification, Page, Recipient};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 async fn recipient(state: &AppState, g: &Gate<perm::SelfService>) -> ApiResult<Recipient> {
     let u = state
@@ -64,6 +65,24 @@ pub async fn read(
     let who = recipient(&state, &g).await?;
     state.store.mark_notification_read(&who, id, g.ctx.now).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How many notifications 全部已读 marked.
+#[derive(Serialize, ToSchema)]
+pub struct MarkedRead {
+    pub marked: u64,
+}
+
+/// Mark all my notifications read (全部已读).
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "tickets",
+    responses((status = 200, body = MarkedRead), (status = 401, body = ErrorBody)))]
+pub async fn read_all(
+    State(state): State<AppState>,
+    g: Gate<perm::SelfService>,
+) -> ApiResult<Json<MarkedRead>> {
+    let who = recipient(&state, &g).await?;
+    let marked = state.store.mark_all_notifications_read(&who, g.ctx.now).await?;
+    Ok(Json(MarkedRead { marked }))
 }
 
 #[derive(Deserialize, IntoParams)]

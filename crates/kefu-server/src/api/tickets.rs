@@ -108,7 +108,8 @@ pub struct TicketQuery {
     pub created_from: Option<String>,
     pub created_to: Option<String>,
     /// Built-in view (`mine` 我的工单, `pending` 待处理, `first_responded` 我首问的, `due_soon` 即将超时:
-    /// an SLA warning or breach falls due within `due_within_minutes`) or a saved view's id.
+    /// an SLA warning or breach falls due within `due_within_minutes`, `escalated` 升级工单: active tickets
+    /// above the first tier, for supervisors' inbox) or a saved view's id.
     pub view: Option<String>,
     /// For `view=due_soon`: how far ahead, in minutes (default 60, at most 10080).
     pub due_within_minutes: Option<i64>,
@@ -156,6 +157,7 @@ async fn filter_of(state: &AppState, g: &Gate<perm::TicketRead>, q: &TicketQuery
         created_to: instant("created_to", &q.created_to)?,
         unassigned: false,
         sla_due_before: None,
+        escalated: false,
     };
     if let Some(list) = &q.status {
         for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -197,12 +199,18 @@ async fn filter_of(state: &AppState, g: &Gate<perm::TicketRead>, q: &TicketQuery
                 f.status = active;
             }
         }
+        Some("escalated") => {
+            f.escalated = true;
+            if f.status.is_empty() {
+                f.status = active;
+            }
+        }
         Some(other) => {
             let id: i64 = other.parse().map_err(|_| {
                 ApiError::field(
                     ErrorCode::BadRequest,
                     "view",
-                    "view must be mine, pending, first_responded, due_soon or a saved view id",
+                    "view must be mine, pending, first_responded, due_soon, escalated or a saved view id",
                 )
             })?;
             let views = state.store.list_views(&g.scope, me).await?;

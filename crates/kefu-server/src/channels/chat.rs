@@ -412,6 +412,11 @@ async fn conversation_changed(state: &AppState, h: &Hub, conversation: i64) {
     let info = ConvInfo::of(&c);
     let before = lock(&h.convs).insert(conversation, info.clone());
     let was = before.and_then(|b| b.assignee_id);
+    if let Some(w) = was.filter(|w| info.assignee_id != Some(*w)) {
+        // Transferred or taken back to the queue: the previous holder's tab ends (`released`).
+        let to = if info.assignee_id.is_some() { c.assignee_name.clone() } else { None };
+        h.to_agent(w, &frame(&json!({"type": "released", "conversation_id": conversation, "to": to})), None);
+    }
     if let Some(a) = info.assignee_id {
         if was != Some(a) && info.active {
             let name = c.assignee_name.clone().unwrap_or_default();

@@ -311,10 +311,34 @@ async fn customer_and_agent_chat(backend: Backend) {
         assert_eq!(bodies.iter().filter(|b| **b == body).count(), 1, "{body} in {bodies:?}");
     }
 
+    // A transfer with a reason: the first agent's tab is released, the second agent gets the chat
+    // and the customer hears who serves them now.
+    let (a2, a2_token) = agent(&w, "c.agent2", true).await;
+    let mut a2_ws = agent_ws(&w.app.base, &a2_token).await;
+    let (s, b) = w
+        .app
+        .post(
+            &format!("/api/v1/tickets/{ticket}/transfer"),
+            &a1_token,
+            json!({"user_id": a2, "reason": "物流问题转物流专员"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let released = next(&mut a, "released").await;
+    assert_eq!(
+        (released["conversation_id"].as_i64(), released["to"].as_str()),
+        (Some(conv), Some("c.agent2"))
+    );
+    assert_eq!(next(&mut a2_ws, "welcome").await["conversation_id"], conv);
+    assert_eq!(next(&mut c, "assigned").await["agent"], "c.agent2");
+    send(&mut c, json!({"type": "message", "client_id": "c-3", "body": "换人了吗"})).await;
+    message(&mut a2_ws, "换人了吗").await;
+    silent(&mut a, "message", 1).await;
+
     // Resolving ends the chat: the closing message and `closed` with the rating page.
     let (s, b) = w
         .app
-        .post(&format!("/api/v1/tickets/{ticket}/status"), &a1_token, json!({"status": "resolved"}))
+        .post(&format!("/api/v1/tickets/{ticket}/status"), &a2_token, json!({"status": "resolved"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let closed = next(&mut c, "closed").await;

@@ -1,5 +1,6 @@
 //! API tests: the kefu server on a real port, on SQLite and on the PostgreSQL server at 127.0.0.1:5432.
 
+mod aftersales;
 mod app_channel;
 mod chat;
 mod common;
@@ -9,6 +10,7 @@ mod input;
 mod matrix;
 mod orders;
 mod phone;
+mod reports;
 mod retention;
 mod routing;
 mod sla;

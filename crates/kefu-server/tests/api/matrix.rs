@@ -45,6 +45,8 @@ enum Obj {
     Callback,
     /// A merchant's support mailbox (email channel).
     Mailbox,
+    /// An after-sales case (售后单) of a merchant's order.
+    Case,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -81,6 +83,12 @@ const RULES: &[Rule] = &[
     Rule { method: "post", path: "/api/v1/auth/logout", permission: "self_service", kind: Kind::Logout },
     Rule { method: "get", path: "/api/v1/notifications", permission: "self_service", kind: Kind::Own },
     Rule { method: "get", path: "/api/v1/notifications/wait", permission: "self_service", kind: Kind::Own },
+    Rule {
+        method: "post",
+        path: "/api/v1/notifications/read-all",
+        permission: "self_service",
+        kind: Kind::Own,
+    },
     // Marking read: someone else's notification id is simply not found.
     Rule {
         method: "post",
@@ -275,6 +283,12 @@ const RULES: &[Rule] = &[
     },
     Rule {
         method: "post",
+        path: "/api/v1/tickets/{id}/status-link",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
         path: "/api/v1/tickets/{id}/accept",
         permission: "ticket.work",
         kind: Kind::Item(Obj::Ticket),
@@ -408,6 +422,7 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/sla/holidays", permission: "sla.read", kind: Kind::List(None) },
     Rule { method: "post", path: "/api/v1/sla/holidays", permission: "holiday.manage", kind: Kind::Platform },
     Rule { method: "get", path: "/api/v1/reports/sla", permission: "sla.read", kind: Kind::List(None) },
+    Rule { method: "get", path: "/api/v1/reports/overview", permission: "sla.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/public/commitments", permission: "", kind: Kind::Public },
     Rule { method: "get", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
     Rule { method: "put", path: "/api/v1/me/presence", permission: "self_service", kind: Kind::Own },
@@ -482,6 +497,80 @@ const RULES: &[Rule] = &[
         path: "/api/v1/orders/{id}/eligibility",
         permission: "ticket.work",
         kind: Kind::Item(Obj::Order),
+    },
+    Rule { method: "post", path: "/api/v1/aftersales", permission: "aftersales.work", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/aftersales",
+        permission: "aftersales.read",
+        kind: Kind::List(Some(Obj::Case)),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/aftersales/{id}",
+        permission: "aftersales.read",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/agree",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/reject",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/return-shipment",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/receipt",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/refund-executed",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/refund-failed",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/resend",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/cancel",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/dispute",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Case),
+    },
+    // Disputes are decided by the platform, never by either party.
+    Rule {
+        method: "post",
+        path: "/api/v1/aftersales/{id}/platform-decision",
+        permission: "aftersales.arbitrate",
+        kind: Kind::Item(Obj::Case),
     },
     // Personal by default: anyone who works tickets may keep their own.
     Rule { method: "post", path: "/api/v1/quick-replies", permission: "ticket.work", kind: Kind::Create },
@@ -672,6 +761,9 @@ fn role_has(permission: &str, role: Role) -> bool {
         "certification.grant" => matches!(role, Trainer | Manager | Director | MerchantAdmin | PlatformAdmin),
         "channel.manage" => matches!(role, Manager | Director | MerchantAdmin | PlatformAdmin),
         "channel.intake" => matches!(role, MerchantAdmin | PlatformAdmin),
+        "aftersales.read" => true,
+        "aftersales.work" => !matches!(role, QaInspector | Trainer),
+        "aftersales.arbitrate" => role == PlatformAdmin,
         other => panic!("no role table entry for permission '{other}'"),
     }
 }
@@ -696,6 +788,7 @@ struct Fixture {
     delivery: [i64; 2],
     callback: [i64; 2],
     mailbox: [i64; 2],
+    case: [i64; 2],
     department: i64,
 }
 
@@ -719,6 +812,7 @@ impl Fixture {
             Obj::WebhookDelivery => self.delivery[i],
             Obj::Callback => self.callback[i],
             Obj::Mailbox => self.mailbox[i],
+            Obj::Case => self.case[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -747,6 +841,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         delivery: [0; 2],
         callback: [0; 2],
         mailbox: [0; 2],
+        case: [0; 2],
         department: 0,
     };
     f.department = s
@@ -935,6 +1030,26 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{mb}");
         f.mailbox[i] = mb["id"].as_i64().unwrap();
+        // An after-sales case for an order signed yesterday (within the seven-day window).
+        let mut o = matrix_order(&format!("AS{i}-1"));
+        let now = kefu_server::auth::now();
+        o["signed_at"] = json!(kefu_core::time::Millis(now.0 - 86_400_000).to_rfc3339());
+        o["shipped_at"] = json!(kefu_core::time::Millis(now.0 - 2 * 86_400_000).to_rfc3339());
+        o["updated_at"] = json!(kefu_core::time::Millis(now.0 - 1000).to_rfc3339());
+        let (st, r) = app.post("/api/v1/orders", &admin, json!({"merchant_id": m.id, "orders": [o]})).await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        let (_, list) = app.get(&format!("/api/v1/orders?order_no=AS{i}-1"), &admin).await;
+        let order_id = list["items"][0]["id"].as_i64().unwrap();
+        let (st, c) = app
+            .post(
+                "/api/v1/aftersales",
+                &admin,
+                json!({"order_id": order_id, "ticket_id": f.ticket[i], "kind": "return_refund", "reason": "no_reason",
+                       "items": [{"sku": "SKU-1", "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        f.case[i] = c["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -993,6 +1108,23 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("post", "/api/v1/orders") => json!({"orders": [matrix_order(&format!("N{n}"))]}),
         ("post", "/api/v1/orders/{id}/eligibility") => {
             json!({"sku": "SKU-1", "kind": "return_refund", "reason": "no_reason"})
+        }
+        // Merchant A's order and ticket; the foreign variant names merchant B (its staff: 404; the
+        // platform: the order is not B's, 422). A second case for the same item is a conflict.
+        ("post", "/api/v1/aftersales") => json!({"order_id": f.order[0], "ticket_id": f.ticket[0],
+            "kind": "exchange", "reason": "quality_problem", "items": [{"sku": "SKU-1", "quantity": 1}]}),
+        ("post", "/api/v1/aftersales/{id}/agree") | ("post", "/api/v1/aftersales/{id}/cancel") => json!({}),
+        ("post", "/api/v1/aftersales/{id}/reject") | ("post", "/api/v1/aftersales/{id}/dispute") => {
+            json!({"reason": format!("理由{n}")})
+        }
+        ("post", "/api/v1/aftersales/{id}/return-shipment") | ("post", "/api/v1/aftersales/{id}/resend") => {
+            json!({"carrier": "顺丰", "waybill": format!("SF{n}")})
+        }
+        ("post", "/api/v1/aftersales/{id}/receipt") => json!({"condition": "完好"}),
+        ("post", "/api/v1/aftersales/{id}/refund-executed") => json!({"refund_ref": format!("RF{n}")}),
+        ("post", "/api/v1/aftersales/{id}/refund-failed") => json!({"error": "余额不足"}),
+        ("post", "/api/v1/aftersales/{id}/platform-decision") => {
+            json!({"for_buyer": true, "note": "支持买家"})
         }
         ("post", "/api/v1/tickets/{id}/assign") => json!({"team_id": f.team[0]}),
         ("post", "/api/v1/tickets/{id}/transfer") => json!({"team_id": f.team[0], "reason": "转给售后组"}),

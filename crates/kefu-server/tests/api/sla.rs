@@ -616,3 +616,59 @@ async fn an_edited_policy_moves_the_stored_timer_without_firing(backend: Backend
     assert_eq!(kefu_server::sla::tick(&state, started.plus_ms(60_000)).await.unwrap(), 0);
 }
 both_backends!(an_edited_policy_moves_the_stored_timer_without_firing);
+
+async fn an_sla_warning_reaches_the_holder_or_the_supervisors_and_read_all_clears_it(backend: Backend) {
+    let w = setup(backend).await;
+    let app = &w.app;
+    let agent_id = app.user("warn.agent", Role::Agent, Some(w.merchant)).await;
+    let agent = app.login("warn.agent").await;
+    app.user("warn.sup", Role::Supervisor, Some(w.merchant)).await;
+    let sup = app.login("warn.sup").await;
+    // One ticket held by the agent, one nobody holds.
+    let held = phone_ticket(&w).await;
+    let (s, t) =
+        app.post(&format!("/api/v1/tickets/{held}/assign"), &w.admin, json!({"user_id": agent_id})).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let number = t["number"].as_str().unwrap().to_string();
+    let unheld = phone_ticket(&w).await;
+    let mut warn = Millis(0);
+    for id in [held, unheld] {
+        let (_, panel) = app.get(&format!("/api/v1/tickets/{id}/sla"), &w.admin).await;
+        warn = warn.max(millis(&clock(&panel, "first_response")["warn_at"]));
+    }
+    kefu_server::sla::tick(&app.state(), warn.plus_ms(100)).await.unwrap();
+
+    let warnings = |n: &Value| -> Vec<Value> {
+        n["items"].as_array().unwrap().iter().filter(|x| x["kind"] == "sla_warning").cloned().collect()
+    };
+    // The holder is told of their ticket, by number, and of nothing else.
+    let (_, n) = app.get("/api/v1/notifications?unread=true", &agent).await;
+    let mine = warnings(&n);
+    assert_eq!(mine.len(), 1, "{n}");
+    assert_eq!(mine[0]["ticket_id"], held, "{n}");
+    let body = mine[0]["body"].as_str().unwrap();
+    assert!(body.contains(&number) && body.contains("即将超时"), "{body}");
+    // Nobody holds the other one: the merchant's supervisors are told of it.
+    let (_, n) = app.get("/api/v1/notifications?unread=true", &sup).await;
+    let theirs = warnings(&n);
+    assert_eq!(
+        theirs.iter().map(|x| x["ticket_id"].as_i64().unwrap()).collect::<Vec<_>>(),
+        vec![unheld],
+        "{n}"
+    );
+
+    // 全部已读: the agent's assignment and warning are read; the supervisor's are not touched.
+    let (s, b) = app.post("/api/v1/notifications/read-all", &agent, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["marked"], 2, "{b}");
+    let (_, n) = app.get("/api/v1/notifications?unread=true", &agent).await;
+    assert_eq!(n["items"], json!([]), "{n}");
+    let (_, n) = app.get("/api/v1/notifications", &agent).await;
+    let items = n["items"].as_array().unwrap();
+    assert!(items.len() == 2 && items.iter().all(|x| x["read"] == true), "{n}");
+    let (_, n) = app.get("/api/v1/notifications?unread=true", &sup).await;
+    assert_eq!(warnings(&n).len(), 1, "{n}");
+    let (s, b) = app.post("/api/v1/notifications/read-all", &agent, json!({})).await;
+    assert_eq!((s, b["marked"].as_i64()), (StatusCode::OK, Some(0)));
+}
+both_backends!(an_sla_warning_reaches_the_holder_or_the_supervisors_and_read_all_clears_it);

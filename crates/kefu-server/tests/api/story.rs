@@ -383,6 +383,36 @@ async fn the_browser_session_is_an_httponly_cookie() {
     let value = cookie.split(';').next().unwrap();
     let me = app.client.get(format!("{}/api/v1/me", app.base)).header("cookie", value).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
+    // A change made with the cookie alone (what a forged cross-site form sends) is refused and changes
+    // nothing; the web UI's header lets it through.
+    let change = |csrf: bool| {
+        let mut r = app
+            .client
+            .put(format!("{}/api/v1/me/presence", app.base))
+            .header("cookie", value)
+            .json(&json!({"status": "away", "reason": "小休"}));
+        if csrf {
+            r = r.header("X-Kefu-CSRF", "1");
+        }
+        r.send()
+    };
+    let forged = change(false).await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = forged.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("X-Kefu-CSRF"), "{body}");
+    let me: serde_json::Value = app
+        .client
+        .get(format!("{}/api/v1/me/presence", app.base))
+        .header("cookie", value)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["presence"]["status"], "offline", "{me}");
+    let ok = change(true).await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.text().await.unwrap());
 
     let tls =
         TestApp::spawn_with(Backend::Sqlite, |c| c.public_url = "https://kefu.example.com".into()).await;
