@@ -304,7 +304,8 @@ describe('kefu live chat (在线咨询)', { timeout: 300_000 }, () => {
     await closed.waitFor({ timeout: 30_000 })
     await closed.getByText('本次咨询已结束').waitFor()
     const href = await closed.locator('[data-test=chat-rate]').getAttribute('href')
-    assert.match(href, /rat/)
+    // A signed survey link: ticket, expiry and MAC.
+    assert.match(href, /\/chat\/rate\?token=krt_\d+_\d+_[0-9a-f]{32}/)
     await customerPage.locator('[data-test=chat-system]', { hasText: '评价' }).waitFor()
     await shotCustomer('closed')
   })

@@ -18,6 +18,7 @@ mod ops;
 pub mod retention;
 pub mod routing;
 pub mod sanitize;
+pub mod signed_link;
 pub mod sla;
 pub mod state;
 pub mod tickets;

@@ -12,75 +12,29 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use hmac::{Hmac, Mac};
 use kefu_core::authz::{Action, Scope};
 use kefu_core::ticket::{Actor, TicketCommand, TicketStatus};
 use kefu_core::time::Millis;
 use kefu_core::ErrorCode;
 use kefu_store::AuditCtx;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use utoipa::ToSchema;
 
-const KEY_SETTING: &str = "status_link_key";
 /// How long a link works.
 pub const LINK_DAYS: i64 = 30;
-const TOKEN_PREFIX: &str = "kst_";
 const MAX_BODY_CHARS: usize = 5000;
 
-async fn link_key(state: &AppState) -> ApiResult<Vec<u8>> {
-    if let Some(k) = state.store.get_setting(KEY_SETTING).await? {
-        return Ok(k.into_bytes());
-    }
-    let fresh = crate::auth::new_token("");
-    let ctx = AuditCtx::operator("status-link", crate::auth::now());
-    state.store.put_setting(&Scope::operator(Action::SecurityManage), &ctx, KEY_SETTING, &fresh).await?;
-    // Read back: when two nodes create it at once, both sign with the one that stayed.
-    Ok(state.store.get_setting(KEY_SETTING).await?.unwrap_or(fresh).into_bytes())
-}
-
-fn mac(key: &[u8], ticket: i64, exp: i64) -> String {
-    let mut m = <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(format!("ticket-status:{ticket}:{exp}").as_bytes());
-    hex::encode(&m.finalize().into_bytes()[..16])
-}
+use crate::signed_link::Purpose;
+pub use crate::signed_link::TokenError;
 
 /// A token for `ticket` valid until `exp` (seconds since the epoch).
 pub async fn sign(state: &AppState, ticket: i64, exp: i64) -> ApiResult<String> {
-    let key = link_key(state).await?;
-    Ok(format!("{TOKEN_PREFIX}{ticket}_{exp}_{}", mac(&key, ticket, exp)))
-}
-
-/// Why a token was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum TokenError {
-    Malformed,
-    BadSignature,
-    Expired,
+    crate::signed_link::sign(state, Purpose::TicketStatus, ticket, exp).await
 }
 
 /// The ticket a token opens, if it is genuine and not expired at `now`.
 pub async fn verify(state: &AppState, token: &str, now: Millis) -> ApiResult<Result<i64, TokenError>> {
-    let Some(rest) = token.strip_prefix(TOKEN_PREFIX) else { return Ok(Err(TokenError::Malformed)) };
-    let mut parts = rest.splitn(3, '_');
-    let (Some(t), Some(e), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
-        return Ok(Err(TokenError::Malformed));
-    };
-    let (Ok(ticket), Ok(exp)) = (t.parse::<i64>(), e.parse::<i64>()) else {
-        return Ok(Err(TokenError::Malformed));
-    };
-    let key = link_key(state).await?;
-    let expected = mac(&key, ticket, exp);
-    // Constant-time comparison of the hex signatures.
-    let same = expected.len() == sig.len()
-        && expected.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same {
-        return Ok(Err(TokenError::BadSignature));
-    }
-    if exp * 1000 < now.0 {
-        return Ok(Err(TokenError::Expired));
-    }
-    Ok(Ok(ticket))
+    crate::signed_link::verify(state, Purpose::TicketStatus, token, now).await
 }
 
 /// A status link to give the customer.

@@ -453,10 +453,11 @@ pub fn agent_welcome(c: &ChatConversation) -> Value {
         "customer_id": c.customer_id})
 }
 
-/// The `closed` frame of a resolved ticket; the survey page lives at `/chat/rate`.
-pub fn closed_frame(conversation: i64, ticket: i64) -> Value {
-    json!({"type": "closed", "conversation_id": conversation, "reason": "resolved",
-        "rating_url": format!("/chat/rate?ticket={ticket}")})
+/// The `closed` frame of a resolved ticket, with the signed, expiring survey link (满意度评价).
+pub async fn closed_frame(state: &AppState, conversation: i64, ticket: i64) -> ApiResult<Value> {
+    let rating_url = crate::signed_link::rating_path(state, ticket).await?;
+    Ok(json!({"type": "closed", "conversation_id": conversation, "reason": "resolved",
+        "rating_url": rating_url}))
 }
 
 /// Store waiting messages in batches: one transaction for everything that queued up meanwhile.
@@ -693,7 +694,7 @@ async fn status(state: &AppState, h: &Hub, conversation: i64, ticket: i64) -> Ap
     if let Some(text) = settings.map(|s| s.closing_message).filter(|t| !t.trim().is_empty()) {
         system_message(state, h, conversation, &text).await?;
     }
-    h.to_customers(conversation, &frame(&closed_frame(conversation, ticket)), None);
+    h.to_customers(conversation, &frame(&closed_frame(state, conversation, ticket).await?), None);
     notify(state, format!("x:{}:{}:{}", h.node, conversation, ticket)).await;
     Ok(())
 }
@@ -805,7 +806,12 @@ async fn on_payload(state: &AppState, h: &Hub, p: &str) {
         }
         "x" => {
             if let Some(t) = rest.and_then(|s| s.parse::<i64>().ok()) {
-                h.to_customers(conv, &frame(&closed_frame(conv, t)), None);
+                match closed_frame(state, conv, t).await {
+                    Ok(f) => h.to_customers(conv, &frame(&f), None),
+                    Err(e) => {
+                        tracing::warn!(conversation = conv, error = %e.message, "closed frame not signed")
+                    }
+                }
             }
         }
         _ => {}

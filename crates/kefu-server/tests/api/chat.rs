@@ -342,7 +342,17 @@ async fn customer_and_agent_chat(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let closed = next(&mut c, "closed").await;
-    assert_eq!(closed["rating_url"], format!("/chat/rate?ticket={ticket}"));
+    // The survey link is signed for this ticket, and is no status link.
+    let url = closed["rating_url"].as_str().unwrap();
+    let token = url.strip_prefix("/chat/rate?token=").expect(url);
+    assert!(token.starts_with(&format!("krt_{ticket}_")), "{url}");
+    use kefu_server::signed_link::{verify, Purpose, TokenError};
+    let now = kefu_server::auth::now();
+    assert_eq!(verify(&w.app.state(), Purpose::Rating, token, now).await.unwrap(), Ok(ticket));
+    assert_eq!(
+        verify(&w.app.state(), Purpose::TicketStatus, token, now).await.unwrap(),
+        Err(TokenError::Malformed)
+    );
 }
 both_backends!(customer_and_agent_chat);
 
