@@ -60,10 +60,16 @@ pub enum Action {
     AftersalesWork,
     /// Decide a disputed after-sales case (平台介入): the platform's alone.
     AftersalesArbitrate,
+    /// Set the amount limits (权限额度) up to which each role may promise compensation, coupons or refunds on
+    /// its own: a merchant admin for their merchant, a platform admin for the platform defaults.
+    AuthorityManage,
+    /// Decide approval requests (审批) for promises above the requester's limit. Holding the action is not
+    /// enough: the decider's own limit must also cover the amount (see [`crate::authority::may_decide`]).
+    ApprovalDecide,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::SelfService,
         Action::MerchantRead,
         Action::MerchantManage,
@@ -93,6 +99,8 @@ impl Action {
         Action::AftersalesRead,
         Action::AftersalesWork,
         Action::AftersalesArbitrate,
+        Action::AuthorityManage,
+        Action::ApprovalDecide,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +134,8 @@ impl Action {
             Action::AftersalesRead => "aftersales.read",
             Action::AftersalesWork => "aftersales.work",
             Action::AftersalesArbitrate => "aftersales.arbitrate",
+            Action::AuthorityManage => "authority.manage",
+            Action::ApprovalDecide => "approval.decide",
         }
     }
 }
@@ -166,6 +176,12 @@ pub fn role_permits(role: Role, action: Action) -> bool {
         MerchantManage | SecurityManage | HolidayManage => matches!(role, PlatformAdmin),
         // A dispute between buyer and merchant is decided by neither of them.
         AftersalesArbitrate => matches!(role, PlatformAdmin),
+        // Money decisions are the merchant's own; agents, QA and trainers cannot raise their own limits.
+        AuthorityManage => matches!(role, MerchantAdmin | PlatformAdmin),
+        // A first-line agent never approves; the senior agent can approve what exceeds an agent's limit.
+        ApprovalDecide => {
+            matches!(role, SeniorAgent | Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin)
+        }
     }
 }
 
@@ -318,6 +334,16 @@ mod tests {
             let ok = r == Role::PlatformAdmin;
             assert_eq!(authorize(&p(r, None), Action::MerchantManage).is_ok(), ok, "{r:?}");
             assert_eq!(authorize(&p(r, None), Action::SecurityManage).is_ok(), ok, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn only_admins_set_limits_and_agents_qa_and_trainers_never_approve() {
+        for role in Role::ALL {
+            let admin = matches!(role, Role::MerchantAdmin | Role::PlatformAdmin);
+            assert_eq!(role_permits(role, Action::AuthorityManage), admin, "{role:?}");
+            let decides = !matches!(role, Role::Agent | Role::QaInspector | Role::Trainer);
+            assert_eq!(role_permits(role, Action::ApprovalDecide), decides, "{role:?}");
         }
     }
 

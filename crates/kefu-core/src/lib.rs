@@ -4,6 +4,7 @@
 
 pub mod aftersales;
 pub mod audit;
+pub mod authority;
 pub mod authz;
 pub mod calendar;
 pub mod error;

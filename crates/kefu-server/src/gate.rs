@@ -64,6 +64,8 @@ pub mod perm {
         AftersalesRead,
         AftersalesWork,
         AftersalesArbitrate,
+        AuthorityManage,
+        ApprovalDecide,
     );
 }
 
