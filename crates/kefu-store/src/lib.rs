@@ -9,7 +9,9 @@
 //! proof that the permission gate ran; writes record their audit entry in the same transaction.
 
 pub mod aftersales;
+pub mod approvals;
 pub mod chat;
+pub mod complaints;
 pub mod crypto;
 pub mod email;
 pub mod integrations;
@@ -21,13 +23,17 @@ pub mod postgres;
 pub mod quick_replies;
 pub mod reports;
 pub mod routing;
+pub mod satisfaction;
+pub mod shop;
 pub mod sla;
 pub mod sqlite;
 pub mod tickets;
 
 pub use aftersales::*;
+pub use approvals::*;
 use async_trait::async_trait;
 pub use chat::*;
+pub use complaints::*;
 pub use email::*;
 pub use integrations::*;
 pub use jobs::*;
@@ -40,6 +46,8 @@ pub use orders::*;
 pub use quick_replies::*;
 pub use reports::*;
 pub use routing::*;
+pub use satisfaction::*;
+pub use shop::*;
 pub use sla::*;
 use std::sync::Arc;
 pub use tickets::*;
@@ -131,6 +139,10 @@ pub trait Store:
     + IntegrationStore
     + OrderStore
     + AfterSalesStore
+    + ApprovalStore
+    + SatisfactionStore
+    + ComplaintStore
+    + ShopStore
     + ReportStore
     + Send
     + Sync

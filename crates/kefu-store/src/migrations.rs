@@ -37,6 +37,10 @@ pub fn sqlite() -> Migrator {
         (13, "offers", include_str!("../migrations/sqlite/0013_offers.sql")),
         (14, "orders", include_str!("../migrations/sqlite/0014_orders.sql")),
         (15, "aftersales", include_str!("../migrations/sqlite/0015_aftersales.sql")),
+        (16, "approvals", include_str!("../migrations/sqlite/0016_approvals.sql")),
+        (17, "satisfaction", include_str!("../migrations/sqlite/0017_satisfaction.sql")),
+        (18, "complaints", include_str!("../migrations/sqlite/0018_complaints.sql")),
+        (19, "shop_actions", include_str!("../migrations/sqlite/0019_shop_actions.sql")),
     ])
 }
 
@@ -57,5 +61,9 @@ pub fn postgres() -> Migrator {
         (13, "offers", include_str!("../migrations/postgres/0013_offers.sql")),
         (14, "orders", include_str!("../migrations/postgres/0014_orders.sql")),
         (15, "aftersales", include_str!("../migrations/postgres/0015_aftersales.sql")),
+        (16, "approvals", include_str!("../migrations/postgres/0016_approvals.sql")),
+        (17, "satisfaction", include_str!("../migrations/postgres/0017_satisfaction.sql")),
+        (18, "complaints", include_str!("../migrations/postgres/0018_complaints.sql")),
+        (19, "shop_actions", include_str!("../migrations/postgres/0019_shop_actions.sql")),
     ])
 }

@@ -90,3 +90,7 @@ include!("shared_aftersales.rs");
 include!("shared_email.rs");
 include!("shared_integrations.rs");
 include!("shared_chat.rs");
+include!("shared_approvals.rs");
+include!("shared_satisfaction.rs");
+include!("shared_complaints.rs");
+include!("shared_shop.rs");

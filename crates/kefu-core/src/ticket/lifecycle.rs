@@ -107,6 +107,13 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
             | K::SlaWarned { .. }
             | K::SlaBreached { .. }
             | K::AfterSalesRecorded { .. }
+            | K::PromiseRecorded { .. }
+            | K::ApprovalRequested { .. }
+            | K::ApprovalDecided { .. }
+            | K::Rated { .. }
+            | K::FollowUpRecorded { .. }
+            | K::ComplaintRecorded { .. }
+            | K::ShopActionRecorded { .. }
     ) {
         s.material_version = Some(s.version);
     }
@@ -183,7 +190,14 @@ pub fn apply(mut s: TicketState, e: &TicketEvent) -> TicketState {
         | K::SlaPolicyApplied { .. }
         | K::SlaWarned { .. }
         | K::SlaBreached { .. }
-        | K::AfterSalesRecorded { .. } => {}
+        | K::AfterSalesRecorded { .. }
+        | K::PromiseRecorded { .. }
+        | K::ApprovalRequested { .. }
+        | K::ApprovalDecided { .. }
+        | K::Rated { .. }
+        | K::FollowUpRecorded { .. }
+        | K::ComplaintRecorded { .. }
+        | K::ShopActionRecorded { .. } => {}
     }
     s
 }

@@ -402,6 +402,58 @@ pub enum TicketEventKind {
         /// What happened, in plain Chinese (with the rule of an automatic outcome).
         summary: String,
     },
+    /// A promise to the customer (承诺: compensation, coupon, goodwill refund, refund outside the rules),
+    /// made within the promiser's authority limit (权限额度) or after approval (`approval_id`).
+    PromiseRecorded {
+        kind: crate::authority::PromiseKind,
+        amount_fen: i64,
+        approval_id: Option<i64>,
+        summary: String,
+    },
+    /// An approval (审批) was asked for a promise above the requester's limit.
+    ApprovalRequested {
+        approval_id: i64,
+        kind: crate::authority::PromiseKind,
+        amount_fen: i64,
+        reason: String,
+    },
+    /// An approval was granted or refused.
+    ApprovalDecided {
+        approval_id: i64,
+        approved: bool,
+        note: String,
+    },
+    /// The customer rated the service (满意度评价); the rating belongs to the agent of the last human turn.
+    Rated {
+        rating_id: i64,
+        /// 1 (very dissatisfied) ..= 5 (very satisfied).
+        score: u8,
+        /// The label the customer chose, e.g. `非常满意`.
+        label: String,
+        agent_id: Option<i64>,
+        comment: String,
+    },
+    /// A follow-up visit (回访) was scheduled, or its outcome recorded.
+    FollowUpRecorded {
+        visit_id: i64,
+        status: String,
+        summary: String,
+    },
+    /// A step of the complaint (投诉) this ticket carries; the complaint's own record stays the source of
+    /// truth.
+    ComplaintRecorded {
+        complaint_id: i64,
+        stage: String,
+        summary: String,
+    },
+    /// An action sent to the merchant's shop system (店铺操作: modify address, cancel, refund, resend), or
+    /// its result coming back.
+    ShopActionRecorded {
+        action_id: i64,
+        action: String,
+        status: String,
+        summary: String,
+    },
 }
 
 impl TicketEventKind {
@@ -434,6 +486,13 @@ impl TicketEventKind {
             TicketEventKind::SlaWarned { .. } => "sla_warned",
             TicketEventKind::SlaBreached { .. } => "sla_breached",
             TicketEventKind::AfterSalesRecorded { .. } => "after_sales_recorded",
+            TicketEventKind::PromiseRecorded { .. } => "promise_recorded",
+            TicketEventKind::ApprovalRequested { .. } => "approval_requested",
+            TicketEventKind::ApprovalDecided { .. } => "approval_decided",
+            TicketEventKind::Rated { .. } => "rated",
+            TicketEventKind::FollowUpRecorded { .. } => "follow_up_recorded",
+            TicketEventKind::ComplaintRecorded { .. } => "complaint_recorded",
+            TicketEventKind::ShopActionRecorded { .. } => "shop_action_recorded",
         }
     }
 }
