@@ -14,5 +14,7 @@ fi
 cargo build --release -p kefu
 if [ "$demo" = 1 ]; then
   ./target/release/kefu demo
+  # The demo shop system (演示店铺, /demo-shop/) plays the demo merchants' shop: orders and shop actions.
+  export KEFU_DEMO_SHOP="${KEFU_DEMO_SHOP:-true}"
 fi
 exec ./target/release/kefu serve "${args[@]}"

@@ -50,8 +50,9 @@ if [ -z "${KEFU_URL:-}" ]; then
     --password "$KEFU_ADMIN_PASSWORD" --role platform_admin >"$tmp/user.log" 2>&1 ||
     { cat "$tmp/user.log" >&2; exit 1; }
   # No --web-dir: the UI comes from the binary itself (embedded in release builds), as in production.
-  # Webhooks may target loopback here: the admin test subscribes a receiver it runs on 127.0.0.1.
-  "${clean_env[@]}" KEFU_WEBHOOK_ALLOW_PRIVATE=true "$bin" --data-dir "$tmp/data" serve --listen "127.0.0.1:$port" \
+  # Webhooks may target loopback here: the admin test subscribes a receiver it runs on 127.0.0.1. The
+  # demo shop (/demo-shop/) plays the merchants' shop system for the order and after-sales tests.
+  "${clean_env[@]}" KEFU_WEBHOOK_ALLOW_PRIVATE=true KEFU_DEMO_SHOP=true "$bin" --data-dir "$tmp/data" serve --listen "127.0.0.1:$port" \
     >"$tmp/server.log" 2>&1 &
   server_pid=$!
   export KEFU_URL="http://127.0.0.1:$port"
@@ -85,4 +86,4 @@ fi
 # The unit tests of the front end's logic first (chat socket client, message merging, formatting).
 npm run --silent test:unit
 # One file at a time: all drive a browser against the same server.
-node --test --test-concurrency=1 --test-reporter=spec e2e/perf.test.mjs e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs e2e/chat.test.mjs e2e/admin2.test.mjs e2e/dashboard.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec e2e/perf.test.mjs e2e/ui.test.mjs e2e/tickets.test.mjs e2e/sla.test.mjs e2e/workspace2.test.mjs e2e/routing.test.mjs e2e/chat.test.mjs e2e/admin2.test.mjs e2e/dashboard.test.mjs e2e/approvals.test.mjs e2e/aftersales.test.mjs e2e/satisfaction.test.mjs e2e/complaints.test.mjs e2e/shop.test.mjs

@@ -61,7 +61,8 @@ pub enum Action {
     /// Decide a disputed after-sales case (平台介入): the platform's alone.
     AftersalesArbitrate,
     /// Set the amount limits (权限额度) up to which each role may promise compensation, coupons or refunds on
-    /// its own: a merchant admin for their merchant, a platform admin for the platform defaults.
+    /// its own, and the return rules (退换货规则: the eligibility windows per product category): a merchant
+    /// admin for their merchant, a platform admin for the platform defaults.
     AuthorityManage,
     /// Decide approval requests (审批) for promises above the requester's limit. Holding the action is not
     /// enough: the decider's own limit must also cover the amount (see [`crate::authority::may_decide`]).

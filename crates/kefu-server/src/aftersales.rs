@@ -34,6 +34,27 @@ pub fn timeouts() -> CaseTimeouts {
     CaseTimeouts::default()
 }
 
+/// The return windows for one item: the merchant's rules for its product category (or the merchant's
+/// default, or the platform's), with the days the customer's member tier adds to the no-reason window
+/// (会员权益, [`kefu_core::member`]).
+pub async fn return_policy(
+    state: &AppState,
+    merchant_id: i64,
+    category: Option<&str>,
+    customer_id: Option<i64>,
+) -> kefu_core::aftersales::eligibility::ReturnPolicy {
+    let scope = Scope::channel(Some(merchant_id), Action::AftersalesRead);
+    let rules = state.store.get_return_rules(&scope, merchant_id).await.ok().flatten().unwrap_or_default();
+    let tier = match customer_id {
+        Some(id) => state.store.customer_tier(id).await.ok().flatten().map(|(t, _)| t),
+        None => None,
+    };
+    kefu_core::aftersales::eligibility::ReturnPolicy {
+        member_extra_days: kefu_core::member::return_window_extra_days(tier.as_deref()),
+        ..rules.for_category(category)
+    }
+}
+
 /// The case with the time limit running now.
 pub fn with_limit(mut c: AfterSalesCase) -> AfterSalesCase {
     if let Some((limit, due)) = c.state.next_limit(&timeouts()) {
@@ -128,6 +149,7 @@ pub async fn open(
     let build: BuildCase<'_> = &build;
     let w = state.store.create_case(scope, ctx, new, build).await?;
     publish(state, &w);
+    crate::shop::after_case_change(state, ctx, &w).await;
     Ok(w)
 }
 
@@ -150,6 +172,20 @@ pub async fn change(
     let build: BuildCase<'_> = &build;
     let w = state.store.change_case(scope, ctx, id, command_name(command), expected_version, build).await?;
     publish(state, &w);
+    crate::shop::after_case_change(state, ctx, &w).await;
+    if !w.events.is_empty()
+        && matches!(
+            w.case.status,
+            kefu_core::aftersales::case::CaseStatus::Refunded
+                | kefu_core::aftersales::case::CaseStatus::Exchanged
+                | kefu_core::aftersales::case::CaseStatus::Repaired
+        )
+    {
+        // 售后回访: the case is done; a failure here must not undo the step the case already took.
+        if let Err(e) = crate::satisfaction::after_sales_done(state, ctx, &w.case).await {
+            tracing::warn!(case = id, error = %e.message, "after-sales follow-up visit not scheduled");
+        }
+    }
     Ok(w)
 }
 

@@ -87,6 +87,10 @@ pub struct Config {
     /// Let webhooks reach loopback, private, link-local and other non-public addresses (only for a
     /// receiver inside your own network, or tests); off, such a URL is refused when it is saved or sent.
     pub webhook_allow_private: bool,
+    /// Run the demo shop system (演示店铺) at `/demo-shop/`: it pushes orders to kefu's signed order intake
+    /// and answers the shop actions (refund, cancel …) of the merchants whose integration points at it.
+    /// For trying kefu on one machine; `scripts/run.sh` turns it on with the demo data.
+    pub demo_shop: bool,
     /// Seconds an agent has to accept a chat the router offers them (派发待接入) before it goes to the
     /// next agent; 0: chats are assigned directly, without an offer.
     pub offer_timeout_secs: u64,
@@ -122,6 +126,7 @@ impl Default for Config {
             away_after_secs: 90,
             job_retry_base_ms: 30_000,
             webhook_allow_private: false,
+            demo_shop: false,
             offer_timeout_secs: 0,
             away_on_missed_offer: false,
             idle_away_secs: 900,
@@ -152,6 +157,7 @@ impl std::fmt::Debug for Config {
             .field("away_after_secs", &self.away_after_secs)
             .field("job_retry_base_ms", &self.job_retry_base_ms)
             .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("demo_shop", &self.demo_shop)
             .field("offer_timeout_secs", &self.offer_timeout_secs)
             .field("away_on_missed_offer", &self.away_on_missed_offer)
             .field("idle_away_secs", &self.idle_away_secs)
@@ -274,6 +280,7 @@ impl Config {
                 "KEFU_AWAY_AFTER_SECS" => c.away_after_secs = parse_num(k, v)?,
                 "KEFU_JOB_RETRY_BASE_MS" => c.job_retry_base_ms = parse_num(k, v)?,
                 "KEFU_WEBHOOK_ALLOW_PRIVATE" => c.webhook_allow_private = parse_bool(k, v)?,
+                "KEFU_DEMO_SHOP" => c.demo_shop = parse_bool(k, v)?,
                 "KEFU_OFFER_TIMEOUT_SECS" => c.offer_timeout_secs = parse_num(k, v)?,
                 "KEFU_AWAY_ON_MISSED_OFFER" => c.away_on_missed_offer = parse_bool(k, v)?,
                 "KEFU_IDLE_AWAY_SECS" => c.idle_away_secs = parse_num(k, v)?,

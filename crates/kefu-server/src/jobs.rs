@@ -50,6 +50,7 @@ pub const KINDS: &[&str] = &[
     crate::channels::email::outbound::SEND_KIND,
     crate::channels::webhooks::DELIVER,
     crate::aftersales::EXPIRE_KIND,
+    crate::shop::SEND_KIND,
 ];
 
 /// Run one job by its kind.
@@ -60,6 +61,7 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), JobFailure> {
         }
         crate::channels::webhooks::DELIVER => crate::channels::webhooks::deliver(state, job).await,
         crate::aftersales::EXPIRE_KIND => crate::aftersales::run_timer(state, job).await,
+        crate::shop::SEND_KIND => crate::shop::run_job(state, job).await,
         _ => Err(JobFailure::permanent(format!("no handler for job kind '{}'", job.kind))),
     }
 }

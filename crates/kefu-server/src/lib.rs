@@ -8,16 +8,21 @@ pub mod aftersales;
 pub mod api;
 pub mod auth;
 pub mod channels;
+pub mod complaints;
 pub mod config;
+pub mod demo_shop;
 pub mod error;
 pub mod files;
 pub mod gate;
 pub mod jobs;
 pub mod metrics;
 mod ops;
+pub mod order_import;
 pub mod retention;
 pub mod routing;
 pub mod sanitize;
+pub mod satisfaction;
+pub mod shop;
 pub mod signed_link;
 pub mod sla;
 pub mod state;
@@ -51,6 +56,10 @@ pub use state::AppState;
         (name = "tickets", description = "工单 Tickets"),
         (name = "orders", description = "订单与售后资格 Orders and after-sales eligibility"),
         (name = "aftersales", description = "售后单 After-sales cases"),
+        (name = "complaints", description = "投诉 Complaints: workflow, deadlines, handling notice"),
+        (name = "shop", description = "店铺系统对接 The shop system: signed order intake, actions and their results"),
+        (name = "approvals", description = "权限额度与审批 Authority limits and approvals"),
+        (name = "satisfaction", description = "满意度评价与回访 Satisfaction surveys and follow-up visits"),
         (name = "audit", description = "审计日志 Audit trail"),
         (name = "security", description = "安全设置 Security policy"),
         (name = "channels", description = "渠道与集成 Channels, webhooks, phone, app"))
@@ -104,6 +113,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::get_customer, customers::update_customer))
         .routes(routes!(customers::reveal))
         .routes(routes!(customers::merge))
+        .routes(routes!(customers::member_tiers))
         .routes(routes!(customers::history))
         .routes(routes!(audit::list_audit))
         .routes(routes!(tickets::list_tickets, tickets::create_ticket))
@@ -113,9 +123,22 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::customer_reply))
         .routes(routes!(status_page::create_link))
+        .routes(routes!(satisfaction::create_link))
+        .routes(routes!(satisfaction::list_follow_ups, satisfaction::schedule_follow_up))
+        .routes(routes!(satisfaction::get_follow_up))
+        .routes(routes!(satisfaction::complete_follow_up))
+        .routes(routes!(satisfaction::report))
+        .routes(routes!(aftersales_page::create_link))
         .routes(routes!(orders::push, orders::list))
         .routes(routes!(orders::get))
         .routes(routes!(orders::eligibility))
+        .routes(routes!(order_import::import))
+        .routes(routes!(return_rules::get_rules, return_rules::put_rules))
+        .routes(routes!(shop::get_integration, shop::put_integration))
+        .routes(routes!(shop::signed_orders))
+        .routes(routes!(shop::action_result))
+        .routes(routes!(shop::create_action, shop::ticket_actions))
+        .routes(routes!(shop::order_actions))
         .routes(routes!(aftersales::create, aftersales::list))
         .routes(routes!(aftersales::get))
         .routes(routes!(aftersales::agree))
@@ -128,6 +151,26 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(aftersales::cancel))
         .routes(routes!(aftersales::dispute))
         .routes(routes!(aftersales::platform_decision))
+        .routes(routes!(complaints::create, complaints::list))
+        .routes(routes!(complaints::get))
+        .routes(routes!(complaints::acknowledge))
+        .routes(routes!(complaints::claim))
+        .routes(routes!(complaints::investigate))
+        .routes(routes!(complaints::findings))
+        .routes(routes!(complaints::remedy))
+        .routes(routes!(complaints::customer_response))
+        .routes(routes!(complaints::execution))
+        .routes(routes!(complaints::follow_up))
+        .routes(routes!(complaints::close))
+        .routes(routes!(complaints::notice))
+        .routes(routes!(complaints::evaluation_form))
+        .routes(routes!(approvals::get_limits, approvals::put_limits))
+        .routes(routes!(approvals::promise))
+        .routes(routes!(approvals::list))
+        .routes(routes!(approvals::get))
+        .routes(routes!(approvals::approve))
+        .routes(routes!(approvals::reject))
+        .routes(routes!(approvals::cancel))
         .routes(routes!(tickets::take))
         .routes(routes!(tickets::accept_offer))
         .routes(routes!(tickets::decline_offer))
@@ -216,8 +259,10 @@ pub fn app(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc = Arc::new(doc);
     let max_body = state.config.max_body_bytes;
+    let demo_shop = if state.config.demo_shop { demo_shop::router() } else { Router::new() };
     Router::new()
         .merge(api)
+        .nest("/demo-shop", demo_shop)
         .route("/api/openapi.json", get(move || std::future::ready(axum::Json(doc.as_ref().clone()))))
         .route("/api/docs", get(ops::docs_page))
         .route("/healthz", get(ops::healthz))
@@ -227,6 +272,15 @@ pub fn app(state: AppState) -> Router {
         .route("/commitments/{merchant_id}", get(api::sla::commitments_page))
         .route("/ticket-status", get(api::status_page::status_page))
         .route("/ticket-status/reply", axum::routing::post(api::status_page::status_reply))
+        .route("/chat/rate", get(api::satisfaction::chat_rate_page).post(api::satisfaction::chat_rate_submit))
+        .route("/survey", get(api::satisfaction::survey_page).post(api::satisfaction::survey_submit))
+        .route("/after-sales", get(api::aftersales_page::after_sales_page))
+        .route(
+            "/after-sales/request",
+            axum::routing::post(api::aftersales_page::submit_request)
+                .layer(DefaultBodyLimit::max(api::aftersales_page::BODY_LIMIT)),
+        )
+        .route("/after-sales/return", axum::routing::post(api::aftersales_page::submit_return))
         .fallback(web::serve_asset)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(axum::middleware::map_response(ops::json_for_bare_errors))

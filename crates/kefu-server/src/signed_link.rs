@@ -22,6 +22,8 @@ pub enum Purpose {
     TicketStatus,
     /// The satisfaction survey (满意度评价) of a resolved ticket.
     Rating,
+    /// The customer's after-sales request form and case status page (售后申请).
+    AfterSales,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
         match self {
             Purpose::TicketStatus => "kst_",
             Purpose::Rating => "krt_",
+            Purpose::AfterSales => "kas_",
         }
     }
 
@@ -36,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::TicketStatus => "ticket-status",
             Purpose::Rating => "ticket-rating",
+            Purpose::AfterSales => "ticket-aftersales",
         }
     }
 }
@@ -151,5 +155,19 @@ mod tests {
         // Even with the prefix swapped, the purpose inside the MAC differs.
         let swapped = status.replacen("kst_", "krt_", 1);
         assert_eq!(verify_with(KEY, Purpose::Rating, &swapped, NOW), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn an_after_sales_link_opens_nothing_else() {
+        let aftersales = sign_with(KEY, Purpose::AfterSales, 42, 2_000_000);
+        assert!(aftersales.starts_with("kas_42_2000000_"));
+        assert_eq!(verify_with(KEY, Purpose::AfterSales, &aftersales, NOW), Ok(42));
+        for other in [Purpose::TicketStatus, Purpose::Rating] {
+            assert_eq!(verify_with(KEY, other, &aftersales, NOW), Err(TokenError::Malformed));
+            let t = sign_with(KEY, other, 42, 2_000_000);
+            assert_eq!(verify_with(KEY, Purpose::AfterSales, &t, NOW), Err(TokenError::Malformed));
+            let swapped = format!("kas_{}", &t[4..]);
+            assert_eq!(verify_with(KEY, Purpose::AfterSales, &swapped, NOW), Err(TokenError::BadSignature));
+        }
     }
 }

@@ -421,7 +421,10 @@ pub async fn customer_facts(state: &AppState, rt: &SlaRuntime, customer_id: Opti
         return CustomerFacts::default();
     };
     match state.store.customer_tier(id).await {
-        Ok(Some((tier, vip))) => CustomerFacts { member_tier: Some(tier), vip },
+        // A tier with priority service (会员权益) is served like a VIP.
+        Ok(Some((tier, vip))) => {
+            CustomerFacts { vip: kefu_core::member::is_priority(vip, Some(&tier)), member_tier: Some(tier) }
+        }
         _ => CustomerFacts::default(),
     }
 }

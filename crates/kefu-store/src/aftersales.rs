@@ -7,6 +7,7 @@ use crate::{AuditCtx, NewJob, Page, PageReq, Result, Ticket};
 use async_trait::async_trait;
 use kefu_core::aftersales::case::{CaseEvent, CaseState, CaseStatus, TimeLimit};
 use kefu_core::aftersales::eligibility::Outcome;
+use kefu_core::aftersales::rules::ReturnRules;
 use kefu_core::aftersales::{AfterSalesKind, Proof, Reason};
 use kefu_core::authz::Scope;
 use kefu_core::ticket::TicketEvent;
@@ -146,6 +147,16 @@ pub struct CaseFilter {
 
 #[async_trait]
 pub trait AfterSalesStore: Send + Sync {
+    /// The merchant's return rules (退换货规则), if it set its own.
+    async fn get_return_rules(&self, s: &Scope, merchant_id: i64) -> Result<Option<ReturnRules>>;
+    /// Set the merchant's return rules (validated by the caller), with the audit record.
+    async fn put_return_rules(
+        &self,
+        s: &Scope,
+        ctx: &AuditCtx,
+        merchant_id: i64,
+        rules: &ReturnRules,
+    ) -> Result<()>;
     /// Open a case: the order is locked (cases of one order are opened one at a time), the ticket and the
     /// proofs' attachments must belong to it, and no open case of the order may cover the same item
     /// (409). `build` gets the new case (no events yet) and makes its first events.

@@ -41,6 +41,7 @@ pub fn sqlite() -> Migrator {
         (17, "satisfaction", include_str!("../migrations/sqlite/0017_satisfaction.sql")),
         (18, "complaints", include_str!("../migrations/sqlite/0018_complaints.sql")),
         (19, "shop_actions", include_str!("../migrations/sqlite/0019_shop_actions.sql")),
+        (20, "return_rules", include_str!("../migrations/sqlite/0020_return_rules.sql")),
     ])
 }
 
@@ -65,5 +66,6 @@ pub fn postgres() -> Migrator {
         (17, "satisfaction", include_str!("../migrations/postgres/0017_satisfaction.sql")),
         (18, "complaints", include_str!("../migrations/postgres/0018_complaints.sql")),
         (19, "shop_actions", include_str!("../migrations/postgres/0019_shop_actions.sql")),
+        (20, "return_rules", include_str!("../migrations/postgres/0020_return_rules.sql")),
     ])
 }

@@ -4,6 +4,7 @@
 use crate::aftersales::*;
 use kefu_core::aftersales::case::{CaseEventKind, CaseState as AsState, CaseStatus as AsStatus};
 use kefu_core::aftersales::eligibility::Outcome;
+use kefu_core::aftersales::rules::ReturnRules;
 use kefu_core::aftersales::{AfterSalesKind, Proof, Reason};
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -254,6 +255,50 @@ impl StoreImpl {
 
 #[async_trait]
 impl AfterSalesStore for StoreImpl {
+    async fn get_return_rules(&self, s: &Scope, merchant_id: i64) -> Result<Option<ReturnRules>> {
+        if !s.sees(Some(merchant_id)) {
+            return Ok(None);
+        }
+        let r = sqlx::query("SELECT rules FROM return_rules WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(r) = r else { return Ok(None) };
+        let text: String = r.try_get("rules")?;
+        Ok(Some(serde_json::from_str(&text).map_err(|_| corrupt("return rules", &text))?))
+    }
+
+    async fn put_return_rules(&self, s: &Scope, ctx: &AuditCtx, merchant_id: i64, rules: &ReturnRules) -> Result<()> {
+        if !s.sees(Some(merchant_id)) {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let text = serde_json::to_string(rules).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT id FROM merchants WHERE id = $1").bind(merchant_id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let before = sqlx::query(&format!("SELECT rules FROM return_rules WHERE merchant_id = $1{FOR_UPDATE}"))
+            .bind(merchant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<String, _>("rules"))
+            .transpose()?;
+        sqlx::query(
+            "INSERT INTO return_rules (merchant_id, rules, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (merchant_id) DO UPDATE SET rules = $2, updated_at = $3",
+        )
+        .bind(merchant_id)
+        .bind(&text)
+        .bind(ctx.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let entry = ctx.entry("return_rules.put", "return_rules", Some(merchant_id.to_string()), Some(merchant_id), before, Some(text));
+        append_audit_in(&mut tx, ctx.now, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn create_case(
         &self,
         s: &Scope,

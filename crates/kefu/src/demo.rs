@@ -92,7 +92,93 @@ const CUSTOMERS: [(&str, &str, bool); 8] = [
     ("黄强", "diamond", true),
 ];
 
-pub async fn load(store: &dyn Store, args: DemoArgs) -> anyhow::Result<()> {
+/// Connect each demo merchant to the demo shop system (演示店铺) at `shop_url` and give its first customers a
+/// few orders in different states (待发货, 已发货, signed for 2 days ago, signed for 12 days ago), unless the
+/// merchant has a shop integration already.
+async fn load_shop(store: &dyn Store, shop_url: &str) -> anyhow::Result<()> {
+    let ctx = AuditCtx::operator("demo", kefu_server::auth::now());
+    let (ms, cs) = (Scope::operator(Action::MerchantRead), Scope::operator(Action::CustomerRead));
+    let merchants = all_pages(|p| store.list_merchants(&ms, p)).await?;
+    let any = kefu_store::CustomerLookup::default();
+    let customers = all_pages(|p| store.list_customers(&cs, &any, p)).await?;
+    const DAY: i64 = 86_400_000;
+    let now = kefu_server::auth::now().0;
+    for (code, _, prefix, kind) in SHOPS {
+        let Some(m) = merchants.iter().find(|m| m.code == code) else { continue };
+        let scope = Scope::operator(Action::ChannelManage);
+        if store.get_shop_integration(&scope, m.id).await?.is_some() {
+            continue;
+        }
+        store
+            .put_shop_integration(
+                &scope,
+                &ctx,
+                kefu_store::ShopIntegrationPut {
+                    merchant_id: m.id,
+                    actions_url: shop_url.to_string(),
+                    active: true,
+                    new_secret: kefu_server::auth::new_token("shsec_"),
+                    rotate: false,
+                },
+            )
+            .await?;
+        let items: serde_json::Value = match kind {
+            ShopKind::Digital => serde_json::json!([
+                {"sku": "EAR-PRO", "name": "星辰降噪蓝牙耳机", "category": "digital", "quantity": 1, "price_fen": 59900},
+                {"sku": "GAME-KEY", "name": "游戏兑换码（已激活）", "category": "digital", "quantity": 1, "price_fen": 9900,
+                 "flags": {"digital_unsealed": true}}
+            ]),
+            _ => serde_json::json!([
+                {"sku": "CHERRY-2", "name": "智利车厘子 2kg", "category": "fresh", "quantity": 1, "price_fen": 16800,
+                 "flags": {"perishable": true}},
+                {"sku": "RICE-5", "name": "五常大米 5kg", "category": "food", "quantity": 2, "price_fen": 6900}
+            ]),
+        };
+        let mut orders = Vec::new();
+        let theirs = customers.iter().filter(|c| c.merchant_id == Some(m.id)).take(4);
+        for (i, c) in theirs.enumerate() {
+            // (status, days since ordered, days since shipped, days since signed for)
+            let (status, ordered, shipped, signed) = match i {
+                0 => ("paid", 1, None, None),
+                1 => ("shipped", 3, Some(2), None),
+                2 => ("signed", 6, Some(5), Some(2)),
+                _ => ("signed", 20, Some(18), Some(12)),
+            };
+            let at = |d: i64| kefu_core::time::Millis(now - d * DAY);
+            let total: i64 = items
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| x["price_fen"].as_i64().unwrap_or(0) * x["quantity"].as_i64().unwrap_or(1))
+                        .sum()
+                })
+                .unwrap_or(0);
+            let mut o = serde_json::json!({
+                "order_no": format!("{}{}{:03}", prefix.to_uppercase(), kefu_core::ticket::shanghai_date(kefu_core::time::Millis(now)).map(|d| d.strftime("%Y%m%d").to_string()).unwrap_or_default(), i + 1),
+                "customer": {"account_id": format!("demo-{}", c.id), "name": c.display_name},
+                "status": status, "items": items, "total_fen": total, "paid_fen": total,
+                "payment_method": "支付宝", "ordered_at": at(ordered), "paid_at": at(ordered), "updated_at": at(0),
+            });
+            if let Some(d) = shipped {
+                o["shipped_at"] = serde_json::json!(at(d));
+                o["shipping_company"] = serde_json::json!("顺丰速运");
+                o["waybill"] = serde_json::json!(format!("SF{}{:04}", now / 1000, i + 1));
+            }
+            if let Some(d) = signed {
+                o["signed_at"] = serde_json::json!(at(d));
+            }
+            let push: kefu_core::order::OrderPush = serde_json::from_value(o)?;
+            push.validate("").map_err(|e| anyhow!("demo order: {}", e.message))?;
+            orders.push((push, Some(c.id)));
+        }
+        let scope = Scope::operator(Action::ChannelIntake);
+        store.push_orders(&scope, &ctx, m.id, Some("demo-orders"), &orders).await?;
+    }
+    println!("demo shop connected: orders loaded, actions go to {shop_url}");
+    Ok(())
+}
+
+pub async fn load(store: &dyn Store, args: DemoArgs, shop_url: &str) -> anyhow::Result<()> {
     if !(1.0..=1000.0).contains(&args.messages_per_ticket) {
         bail!("--messages-per-ticket must be between 1 and 1000");
     }
@@ -106,6 +192,7 @@ pub async fn load(store: &dyn Store, args: DemoArgs) -> anyhow::Result<()> {
     if !org_loaded {
         load_org(store, &args).await?;
     }
+    load_shop(store, shop_url).await?;
     let already = "demo data is already loaded (user 'admin' exists";
     if args.tickets == 0 {
         if org_loaded {

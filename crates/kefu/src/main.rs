@@ -337,7 +337,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { from } => restore(&config, &from).await,
-        Command::Demo(args) => demo::load(open_store(&config).await?.as_ref(), args).await,
+        Command::Demo(args) => {
+            let shop_url = format!("http://{}/demo-shop/actions", config.listen_addr());
+            demo::load(open_store(&config).await?.as_ref(), args, &shop_url).await
+        }
         Command::Keys(KeysCommand::Rotate { wait }) => rotate_keys(&config, wait).await,
         Command::Holidays(HolidaysCommand::Import { file, year }) => {
             import_holidays(open_store(&config).await?.as_ref(), &file, year).await

@@ -86,3 +86,37 @@ export function customerSocketUrl(session: string, loc: Location = window.locati
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${proto}//${loc.host}/api/v1/public/chat/ws?session=${encodeURIComponent(session)}`
 }
+
+/** What the survey endpoint answers to a rating. */
+export interface RatingReceipt {
+  rating_id: number
+  score: number
+  label: string
+  /** A dissatisfied rating: a supervisor handles it again and visits the customer. */
+  follow_up: boolean
+}
+
+/**
+ * Post a rating to the survey link of a resolved chat (`/chat/rate?token=krt_…`): the JSON variant of the
+ * survey page's form.
+ */
+export async function submitRating(
+  ratingUrl: string,
+  body: { score: number; reasons?: string[]; comment?: string },
+  loc: Location = window.location,
+): Promise<RatingReceipt> {
+  const url = new URL(ratingUrl, loc.href)
+  const token = url.searchParams.get('token') ?? ''
+  let res: Response
+  try {
+    res = await fetch(url.pathname, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ token, channel: 'chat', ...body }),
+    })
+  } catch (e) {
+    throw new ChatApiError(0, 'network', (e as Error)?.message || 'network error')
+  }
+  if (!res.ok) throw await failure(res)
+  return (await res.json()) as RatingReceipt
+}

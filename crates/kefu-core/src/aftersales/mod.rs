@@ -5,6 +5,7 @@
 
 pub mod case;
 pub mod eligibility;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 pub mod timeline;

@@ -12,9 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use kefu_core::aftersales::case::{CaseActor, CaseCommand, CaseStatus};
-use kefu_core::aftersales::eligibility::{
-    evaluate, AfterSalesRequest, ItemFacts, Outcome, ReturnPolicy, Verdict,
-};
+use kefu_core::aftersales::eligibility::{evaluate, AfterSalesRequest, ItemFacts, Outcome, Verdict};
 use kefu_core::aftersales::{AfterSalesKind, Reason};
 use kefu_core::calendar::{BusinessCalendar, WeeklyHours};
 use kefu_core::ErrorCode;
@@ -96,8 +94,22 @@ pub async fn create(
     g: Gate<perm::AftersalesWork>,
     ApiJson(b): ApiJson<CreateCase>,
 ) -> ApiResult<(StatusCode, Json<AfterSalesCase>)> {
-    let owner = g.scope.owner_for_new(b.merchant_id)?;
-    let order = crate::api::found(state.store.get_order(&g.scope, b.order_id).await?, "order")?;
+    let case = open_request(&state, &g.scope, &g.ctx, b, &actor_of(&g.principal)).await?;
+    Ok((StatusCode::CREATED, Json(case)))
+}
+
+/// Check a request and open its case: the one path for agents (above) and for the customer's own
+/// after-sales page (`api::aftersales_page`, in the merchant's channel scope). `actor` is who the
+/// ticket's timeline names.
+pub async fn open_request(
+    state: &AppState,
+    scope: &kefu_core::authz::Scope,
+    ctx: &kefu_store::AuditCtx,
+    b: CreateCase,
+    actor: &kefu_core::ticket::Actor,
+) -> ApiResult<AfterSalesCase> {
+    let owner = scope.owner_for_new(b.merchant_id)?;
+    let order = crate::api::found(state.store.get_order(scope, b.order_id).await?, "order")?;
     if owner.is_some_and(|m| m != order.merchant_id) {
         return Err(bad("merchant_id", format!("order {} belongs to another merchant", order.order_no)));
     }
@@ -137,8 +149,15 @@ pub async fn create(
         worth = worth.saturating_add(oi.price_fen.saturating_mul(it.quantity));
         let facts = ItemFacts { shipped_at: order.shipped_at, signed_at: order.signed_at, flags: oi.flags };
         let req =
-            AfterSalesRequest { kind: b.kind, reason: b.reason, at: g.ctx.now, proofs: proof_kinds.clone() };
-        let v = evaluate(&cal, &ReturnPolicy::default(), &facts, &req);
+            AfterSalesRequest { kind: b.kind, reason: b.reason, at: ctx.now, proofs: proof_kinds.clone() };
+        let policy = crate::aftersales::return_policy(
+            state,
+            order.merchant_id,
+            oi.category.as_deref(),
+            order.customer_id,
+        )
+        .await;
+        let v = evaluate(&cal, &policy, &facts, &req);
         if verdict.as_ref().is_none_or(|w| rank(v.outcome) > rank(w.outcome)) {
             verdict = Some(v);
         }
@@ -196,8 +215,8 @@ pub async fn create(
         goods_shipped: order.shipped_at.is_some(),
         verdict_rule: verdict.rule.to_string(),
     };
-    let w = service::open(&state, &g.scope, &g.ctx, new, request, &actor_of(&g.principal)).await?;
-    Ok((StatusCode::CREATED, Json(with_limit(w.case))))
+    let w = service::open(state, scope, ctx, new, request, actor).await?;
+    Ok(with_limit(w.case))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -238,3 +238,11 @@ pub async fn history(
     let f = TicketFilter { customer_id: Some(id), ..Default::default() };
     Ok(Json(state.store.list_tickets(&g.scope, &f, page).await?))
 }
+
+/// The member tiers (会员等级) and the rights kefu applies for each (EC-5): priority service in routing and
+/// SLA, free return shipping, a longer no-reason return window in the eligibility check.
+#[utoipa::path(get, path = "/api/v1/member-tiers", tag = "customers",
+    responses((status = 200, body = Vec<kefu_core::member::TierRights>)))]
+pub async fn member_tiers(_g: Gate<perm::CustomerRead>) -> Json<Vec<kefu_core::member::TierRights>> {
+    Json(kefu_core::member::all())
+}

@@ -2,19 +2,26 @@
 //! parse and validate input through the domain core, call the store with the gate's scope, answer JSON.
 
 pub mod aftersales;
+pub mod aftersales_page;
 pub mod app_channel;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod chat;
+pub mod complaints;
 pub mod customers;
 pub mod email;
 pub mod notifications;
+pub mod order_import;
 pub mod orders;
 pub mod org;
 pub mod phone;
 pub mod quick_replies;
 pub mod reports;
+pub mod return_rules;
 pub mod routing;
+pub mod satisfaction;
+pub mod shop;
 pub mod sla;
 pub mod status_page;
 pub mod tickets;

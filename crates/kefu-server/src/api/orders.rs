@@ -8,7 +8,7 @@ use crate::gate::{perm, Gate};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
-use kefu_core::aftersales::eligibility::{evaluate, AfterSalesRequest, ReturnPolicy, Verdict};
+use kefu_core::aftersales::eligibility::{evaluate, AfterSalesRequest, Verdict};
 use kefu_core::aftersales::{AfterSalesKind, Proof, Reason};
 use kefu_core::calendar::{BusinessCalendar, WeeklyHours};
 use kefu_core::order::{OrderPush, MAX_ORDERS_PER_PUSH};
@@ -50,7 +50,21 @@ pub async fn push(
             format!("merchant {merchant} does not exist"),
         ));
     }
-    if let Some(ev) = &b.event_id {
+    Ok(Json(apply_push(&state, &g.scope, &g.ctx, merchant, b.event_id, b.orders).await?))
+}
+
+/// Validate a push of orders for `merchant` (everything before anything is written), create the profiles
+/// of unknown customers, and store the push in one transaction. Shared by the token-authenticated API and
+/// the shop system's signed intake.
+pub async fn apply_push(
+    state: &AppState,
+    scope: &kefu_core::authz::Scope,
+    ctx: &kefu_store::AuditCtx,
+    merchant: i64,
+    event_id: Option<String>,
+    orders: Vec<OrderPush>,
+) -> ApiResult<PushOutcome> {
+    if let Some(ev) = &event_id {
         let ok = !ev.is_empty()
             && ev.len() <= 100
             && ev.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
@@ -62,7 +76,7 @@ pub async fn push(
             ));
         }
     }
-    if b.orders.is_empty() || b.orders.len() > MAX_ORDERS_PER_PUSH {
+    if orders.is_empty() || orders.len() > MAX_ORDERS_PER_PUSH {
         return Err(ApiError::field(
             ErrorCode::Validation,
             "orders",
@@ -71,7 +85,7 @@ pub async fn push(
     }
     // Everything is checked before anything is written.
     let mut seen = HashSet::new();
-    for (i, o) in b.orders.iter().enumerate() {
+    for (i, o) in orders.iter().enumerate() {
         o.validate(&format!("orders[{i}]."))?;
         if !seen.insert(o.order_no.as_str()) {
             return Err(ApiError::field(
@@ -83,18 +97,18 @@ pub async fn push(
     }
     // Known customers in one query; the rest get a profile.
     let accounts: Vec<String> =
-        b.orders.iter().map(|o| o.customer.account_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+        orders.iter().map(|o| o.customer.account_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let mut customers: HashMap<String, i64> =
-        state.store.customer_ids_by_account(&g.scope, merchant, &accounts).await?;
-    let mut rows = Vec::with_capacity(b.orders.len());
-    for o in b.orders {
+        state.store.customer_ids_by_account(scope, merchant, &accounts).await?;
+    let mut rows = Vec::with_capacity(orders.len());
+    for o in orders {
         let account = o.customer.account_id.clone();
         let id = match customers.get(&account) {
             Some(id) => *id,
             None => {
                 let c = intake::find_customer(
-                    &state,
-                    &g.ctx,
+                    state,
+                    ctx,
                     Some(merchant),
                     &Identity::Account(account.clone()),
                     o.customer.name.as_deref(),
@@ -106,8 +120,7 @@ pub async fn push(
         };
         rows.push((o, Some(id)));
     }
-    let out = state.store.push_orders(&g.scope, &g.ctx, merchant, b.event_id.as_deref(), &rows).await?;
-    Ok(Json(out))
+    Ok(state.store.push_orders(scope, ctx, merchant, event_id.as_deref(), &rows).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -190,5 +203,12 @@ pub async fn eligibility(
     let req = AfterSalesRequest { kind: b.kind, reason: b.reason, at: g.ctx.now, proofs: b.proofs };
     // Day counting follows the statutory holidays and make-up workdays (the shipped PRC schedule).
     let cal = BusinessCalendar::china(WeeklyHours::always_open());
-    Ok(Json(evaluate(&cal, &ReturnPolicy::default(), &facts, &req)))
+    let policy = crate::aftersales::return_policy(
+        &state,
+        order.merchant_id,
+        item.category.as_deref(),
+        order.customer_id,
+    )
+    .await;
+    Ok(Json(evaluate(&cal, &policy, &facts, &req)))
 }

@@ -283,7 +283,8 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-fn client(state: &AppState, allow_private: bool) -> &reqwest::Client {
+/// The HTTP client for outbound calls to merchants' systems (webhooks, shop actions).
+pub(crate) fn client(state: &AppState, allow_private: bool) -> &reqwest::Client {
     let build = move || {
         let b = reqwest::Client::builder()
             .timeout(TIMEOUT)

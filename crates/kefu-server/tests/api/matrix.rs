@@ -47,6 +47,12 @@ enum Obj {
     Mailbox,
     /// An after-sales case (售后单) of a merchant's order.
     Case,
+    /// An approval request (审批) for a promise above an agent's limit on a merchant's ticket.
+    Approval,
+    /// A follow-up visit (回访) of a merchant's ticket, in the supervisors' queue.
+    FollowUp,
+    /// A complaint (投诉) opened on a merchant's ticket.
+    Complaint,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -69,6 +75,9 @@ enum Kind {
     Bulk,
     /// A scoped read that is not a list (live view, attendance, a stream).
     Read,
+    /// Authenticated by a signature with the merchant's shop secret, not by a token (the shop system's
+    /// order intake and results): 401 without one, whoever calls.
+    Signed,
 }
 
 struct Rule {
@@ -289,6 +298,12 @@ const RULES: &[Rule] = &[
     },
     Rule {
         method: "post",
+        path: "/api/v1/tickets/{id}/aftersales-link",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "post",
         path: "/api/v1/tickets/{id}/accept",
         permission: "ticket.work",
         kind: Kind::Item(Obj::Ticket),
@@ -480,6 +495,44 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/routing/attendance", permission: "routing.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/quick-replies", permission: "ticket.read", kind: Kind::List(None) },
     Rule { method: "post", path: "/api/v1/orders", permission: "channel.intake", kind: Kind::Create },
+    // Importing is into the caller's own merchant (platform staff name it in the query).
+    Rule { method: "post", path: "/api/v1/orders/import", permission: "channel.intake", kind: Kind::Read },
+    Rule {
+        method: "get",
+        path: "/api/v1/orders/{id}/shop-actions",
+        permission: "customer.read",
+        kind: Kind::Item(Obj::Order),
+    },
+    Rule { method: "get", path: "/api/v1/shop-integration", permission: "channel.manage", kind: Kind::Read },
+    Rule {
+        method: "put",
+        path: "/api/v1/shop-integration",
+        permission: "channel.manage",
+        kind: Kind::Create,
+    },
+    Rule { method: "post", path: "/api/v1/shop/{merchant_id}/orders", permission: "", kind: Kind::Signed },
+    Rule {
+        method: "post",
+        path: "/api/v1/shop/{merchant_id}/action-results",
+        permission: "",
+        kind: Kind::Signed,
+    },
+    // Merchant A's ticket has no shop actions URL: a permitted caller is told so (409).
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/shop-actions",
+        permission: "aftersales.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/tickets/{id}/shop-actions",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule { method: "get", path: "/api/v1/member-tiers", permission: "customer.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/return-rules", permission: "aftersales.read", kind: Kind::Read },
+    Rule { method: "put", path: "/api/v1/return-rules", permission: "authority.manage", kind: Kind::Create },
     Rule {
         method: "get",
         path: "/api/v1/orders",
@@ -571,6 +624,153 @@ const RULES: &[Rule] = &[
         path: "/api/v1/aftersales/{id}/platform-decision",
         permission: "aftersales.arbitrate",
         kind: Kind::Item(Obj::Case),
+    },
+    // Authority limits (权限额度): read by whoever works tickets, changed by the merchant's admins.
+    Rule { method: "get", path: "/api/v1/authority-limits", permission: "ticket.work", kind: Kind::Read },
+    Rule {
+        method: "put",
+        path: "/api/v1/authority-limits",
+        permission: "authority.manage",
+        kind: Kind::Create,
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/promises",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule { method: "get", path: "/api/v1/approvals", permission: "ticket.work", kind: Kind::List(None) },
+    // The fixture's tickets are not resolved: a survey link is refused (409) past the gate and the scope.
+    Rule {
+        method: "post",
+        path: "/api/v1/tickets/{id}/survey-link",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Ticket),
+    },
+    Rule { method: "get", path: "/api/v1/follow-ups", permission: "ticket.work", kind: Kind::List(None) },
+    // The body names merchant A's ticket, the foreign variant merchant B's (its staff: 404).
+    Rule { method: "post", path: "/api/v1/follow-ups", permission: "ticket.work", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/follow-ups/{id}",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::FollowUp),
+    },
+    // The fixture's visit is in the supervisors' queue: completed by the first supervising caller, then 409.
+    Rule {
+        method: "post",
+        path: "/api/v1/follow-ups/{id}/complete",
+        permission: "ticket.work>ticket.supervise",
+        kind: Kind::Item(Obj::FollowUp),
+    },
+    // Complaints (投诉): the body names merchant A's ticket, the foreign variant merchant B's (its staff: 404).
+    Rule { method: "post", path: "/api/v1/complaints", permission: "ticket.work", kind: Kind::Create },
+    Rule {
+        method: "get",
+        path: "/api/v1/complaints",
+        permission: "ticket.read",
+        kind: Kind::List(Some(Obj::Complaint)),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/complaints/{id}",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/complaints/{id}/notice",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "get",
+        path: "/api/v1/complaints/{id}/evaluation-form",
+        permission: "ticket.read",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    // The fixture's complaint (一般) is acknowledged by the first permitted caller; every other step is
+    // refused in its stage (409) past the gate and the scope.
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/acknowledge",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/claim",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/investigation",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/findings",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/remedy",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/customer-response",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/execution",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/follow-up",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/complaints/{id}/close",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Complaint),
+    },
+    Rule { method: "get", path: "/api/v1/reports/satisfaction", permission: "sla.read", kind: Kind::Read },
+    Rule {
+        method: "get",
+        path: "/api/v1/approvals/{id}",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Approval),
+    },
+    // Approved by the first permitted caller (every deciding role's default limit covers the fixture's
+    // 20.01 元 coupon); later decisions and the requester's cancel find it decided (409).
+    Rule {
+        method: "post",
+        path: "/api/v1/approvals/{id}/approve",
+        permission: "approval.decide",
+        kind: Kind::Item(Obj::Approval),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/approvals/{id}/reject",
+        permission: "approval.decide",
+        kind: Kind::Item(Obj::Approval),
+    },
+    Rule {
+        method: "post",
+        path: "/api/v1/approvals/{id}/cancel",
+        permission: "ticket.work",
+        kind: Kind::Item(Obj::Approval),
     },
     // Personal by default: anyone who works tickets may keep their own.
     Rule { method: "post", path: "/api/v1/quick-replies", permission: "ticket.work", kind: Kind::Create },
@@ -764,6 +964,10 @@ fn role_has(permission: &str, role: Role) -> bool {
         "aftersales.read" => true,
         "aftersales.work" => !matches!(role, QaInspector | Trainer),
         "aftersales.arbitrate" => role == PlatformAdmin,
+        "authority.manage" => matches!(role, MerchantAdmin | PlatformAdmin),
+        "approval.decide" => {
+            matches!(role, SeniorAgent | Supervisor | Manager | Director | MerchantAdmin | PlatformAdmin)
+        }
         other => panic!("no role table entry for permission '{other}'"),
     }
 }
@@ -789,6 +993,9 @@ struct Fixture {
     callback: [i64; 2],
     mailbox: [i64; 2],
     case: [i64; 2],
+    approval: [i64; 2],
+    follow_up: [i64; 2],
+    complaint: [i64; 2],
     department: i64,
 }
 
@@ -813,6 +1020,9 @@ impl Fixture {
             Obj::Callback => self.callback[i],
             Obj::Mailbox => self.mailbox[i],
             Obj::Case => self.case[i],
+            Obj::Approval => self.approval[i],
+            Obj::FollowUp => self.follow_up[i],
+            Obj::Complaint => self.complaint[i],
             Obj::View => unreachable!("views are made per call"),
         }
     }
@@ -842,6 +1052,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         callback: [0; 2],
         mailbox: [0; 2],
         case: [0; 2],
+        approval: [0; 2],
+        follow_up: [0; 2],
+        complaint: [0; 2],
         department: 0,
     };
     f.department = s
@@ -1002,6 +1215,10 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await
             .unwrap();
         f.delivery[i] = delivery.id;
+        let (st, si) = app
+            .put("/api/v1/shop-integration", &admin, json!({"merchant_id": m.id, "actions_url": ""}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{si}");
         let (st, p) = app
             .put(
                 "/api/v1/channels/phone/settings",
@@ -1050,6 +1267,33 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{c}");
         f.case[i] = c["id"].as_i64().unwrap();
+        // An approval request: the merchant's agent promises a coupon one fen above their limit.
+        let victim = app.login(&format!("victim.{code}")).await;
+        let (st, a) = app
+            .post(
+                &format!("/api/v1/tickets/{}/promises", f.ticket[i]),
+                &victim,
+                json!({"kind": "coupon", "amount_fen": 2001, "summary": "补偿优惠券"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{a}");
+        f.approval[i] = a["approval"]["id"].as_i64().unwrap_or_else(|| panic!("{a}"));
+        // A follow-up visit (回访) in the merchant's supervisors' queue.
+        let (st, v) = app
+            .post("/api/v1/follow-ups", &admin, json!({"ticket_id": f.ticket[i], "reason": "other"}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        f.follow_up[i] = v["id"].as_i64().unwrap();
+        // A complaint (投诉, 一般) on the merchant's ticket, waiting to be acknowledged.
+        let (st, c) = app
+            .post(
+                "/api/v1/complaints",
+                &admin,
+                json!({"ticket_id": f.ticket[i], "source": "customer", "severity": "normal", "summary": "投诉"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        f.complaint[i] = c["id"].as_i64().unwrap();
         let (_, d) = app.get(&format!("/api/v1/tickets/{}", f.ticket[i]), &admin).await;
         f.message[i] = d["messages"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/tickets/{}/replies", f.ticket[i]), &admin, json!({"body": "您好"})).await;
@@ -1126,6 +1370,50 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("post", "/api/v1/aftersales/{id}/platform-decision") => {
             json!({"for_buyer": true, "note": "支持买家"})
         }
+        ("put", "/api/v1/shop-integration") => json!({"actions_url": ""}),
+        ("post", "/api/v1/tickets/{id}/shop-actions") => {
+            json!({"order_id": f.order[0], "action": {"type": "cancel", "reason": "买错了"}})
+        }
+        ("put", "/api/v1/return-rules") => {
+            json!({"rules": kefu_core::aftersales::rules::ReturnRules::default()})
+        }
+        ("put", "/api/v1/authority-limits") => {
+            json!({"limits": kefu_core::authority::AuthorityLimits::platform_default()})
+        }
+        ("post", "/api/v1/tickets/{id}/promises") => {
+            json!({"kind": "coupon", "amount_fen": 100 + n as i64, "summary": format!("优惠券{n}")})
+        }
+        ("post", "/api/v1/follow-ups") => {
+            let ticket = if foreign_merchant.is_some() { f.ticket[1] } else { f.ticket[0] };
+            return Some(json!({"ticket_id": ticket, "reason": "other"}));
+        }
+        ("post", "/api/v1/follow-ups/{id}/complete") => {
+            json!({"outcome": "declined", "note": format!("拒绝{n}")})
+        }
+        ("post", "/api/v1/complaints") => {
+            let ticket = if foreign_merchant.is_some() { f.ticket[1] } else { f.ticket[0] };
+            return Some(
+                json!({"ticket_id": ticket, "source": "customer", "severity": "normal", "summary": format!("投诉{n}")}),
+            );
+        }
+        ("post", "/api/v1/complaints/{id}/acknowledge") | ("post", "/api/v1/complaints/{id}/close") => {
+            json!({})
+        }
+        ("post", "/api/v1/complaints/{id}/claim") => json!({"claim": format!("内容{n}"), "demand": "退款"}),
+        ("post", "/api/v1/complaints/{id}/investigation") => {
+            json!({"department_id": f.department, "request": format!("调查{n}")})
+        }
+        ("post", "/api/v1/complaints/{id}/findings") => json!({"findings": format!("结果{n}")}),
+        ("post", "/api/v1/complaints/{id}/remedy") => json!({"remedy": format!("方案{n}")}),
+        ("post", "/api/v1/complaints/{id}/customer-response") => json!({"agrees": true}),
+        ("post", "/api/v1/complaints/{id}/execution") => json!({"result": format!("执行{n}")}),
+        ("post", "/api/v1/complaints/{id}/follow-up") => {
+            json!({"result": format!("回访{n}"), "satisfaction": 5})
+        }
+        ("post", "/api/v1/tickets/{id}/survey-link") => json!({}),
+        ("post", "/api/v1/approvals/{id}/approve")
+        | ("post", "/api/v1/approvals/{id}/reject")
+        | ("post", "/api/v1/approvals/{id}/cancel") => json!({"note": format!("意见{n}")}),
         ("post", "/api/v1/tickets/{id}/assign") => json!({"team_id": f.team[0]}),
         ("post", "/api/v1/tickets/{id}/transfer") => json!({"team_id": f.team[0], "reason": "转给售后组"}),
         ("post", "/api/v1/tickets/{id}/escalate") => json!({"tier": "l2", "reason": "需要主管"}),
@@ -1269,7 +1557,7 @@ async fn matrix(backend: Backend) {
     let mut checked = 0;
     for rule in &ops {
         let method = Method::from_bytes(rule.method.to_uppercase().as_bytes()).unwrap();
-        if rule.kind != Kind::Public {
+        if !matches!(rule.kind, Kind::Public | Kind::Signed) {
             // Without credentials: 401, whatever the endpoint.
             let (s, body) = app
                 .call(
@@ -1292,8 +1580,9 @@ async fn matrix(backend: Backend) {
             // "base>fine": the gate asks for `base`; on an object in scope, `fine` is asked too. A foreign
             // object is 404 before `fine` is asked.
             let (base, fine) = rule.permission.split_once('>').unwrap_or((rule.permission, rule.permission));
-            let may_base = rule.kind == Kind::Public || role_has(base, *role);
-            let may = may_base && (rule.kind == Kind::Public || role_has(fine, *role));
+            let open = matches!(rule.kind, Kind::Public | Kind::Signed);
+            let may_base = open || role_has(base, *role);
+            let may = may_base && (open || role_has(fine, *role));
             let variants: &[bool] = match rule.kind {
                 Kind::Item(_) | Kind::Create | Kind::Bulk => &[false, true],
                 _ => &[false],
@@ -1361,7 +1650,7 @@ async fn matrix(backend: Backend) {
                     Kind::Item(obj) => {
                         rule.path.replace("{id}", &f.id(obj, foreign).to_string()).replace("{task_no}", "1")
                     }
-                    _ => rule.path.to_string(),
+                    _ => rule.path.replace("{merchant_id}", &f.merchant[0].to_string()),
                 };
                 let path = if rule.path.ends_with("/attachments") {
                     format!("{path}?file_name=note.txt")
@@ -1385,6 +1674,7 @@ async fn matrix(backend: Backend) {
                         )
                         .await
                     }
+                    Kind::Signed => app.call(method.clone(), &path, None, Some(json!({}))).await,
                     _ => app.call(method.clone(), &path, Some(&tok), body).await,
                 };
                 let what = format!(
@@ -1393,7 +1683,9 @@ async fn matrix(backend: Backend) {
                     if foreign { "foreign" } else { "own" },
                     ""
                 );
-                if !may_base {
+                if rule.kind == Kind::Signed {
+                    assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}: expected 401 unsigned, got {resp}");
+                } else if !may_base {
                     assert_eq!(s, StatusCode::FORBIDDEN, "{what}: expected 403, got {resp}");
                 } else if missing_own || (foreign && !is_platform && rule.kind != Kind::Bulk) {
                     assert_eq!(s, StatusCode::NOT_FOUND, "{what}: expected 404, got {resp}");

@@ -470,3 +470,71 @@ async fn two_agents_claiming_one_ticket_at_once_get_it_once(backend: Backend) {
     assert_eq!(assigned, 1);
 }
 both_backends!(two_agents_claiming_one_ticket_at_once_get_it_once);
+
+/// A member tier with priority service (钻石会员, EC-5) is served by the VIP-dedicated group like a VIP,
+/// while a regular member's ticket goes to the ordinary group.
+async fn a_priority_tier_is_served_by_the_vip_group(backend: Backend) {
+    let w = shop(backend).await;
+    let (s, g) = w
+        .app
+        .post(
+            "/api/v1/routing/groups",
+            &w.admin,
+            json!({"merchant_id": w.merchant, "name": "VIP专席", "strategy": "least_loaded", "vip_dedicated": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let vip_group = g["id"].as_i64().unwrap();
+    let (s, b) = w
+        .app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/routing/groups/{vip_group}/members"),
+            Some(&w.admin),
+            Some(json!([{"user_id": w.a2.0}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    certify(&w, &w.a1).await;
+    w.app.user("trainer.vip", Role::Trainer, Some(w.merchant)).await;
+    let trainer = w.app.login("trainer.vip").await;
+    let (s, c) = w
+        .app
+        .post(
+            &format!("/api/v1/users/{}/certifications", w.a2.0),
+            &trainer,
+            json!({"group_id": vip_group, "source": "trainer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    for a in [&w.a1, &w.a2] {
+        let (s, b) = online(&w, a).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let mut tickets = Vec::new();
+    for (name, tier) in [("钻石顾客", "diamond"), ("普通顾客", "regular")] {
+        let (s, c) = w
+            .app
+            .post(
+                "/api/v1/customers",
+                &w.admin,
+                json!({"merchant_id": w.merchant, "display_name": name, "member_tier": tier}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        let (s, t) = w
+            .app
+            .post(
+                "/api/v1/tickets",
+                &w.admin,
+                json!({"merchant_id": w.merchant, "channel": "web", "subject": "咨询", "customer_id": c["id"]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        tickets.push(t["id"].as_i64().unwrap());
+    }
+    kefu_server::routing::round(&w.app.state(), kefu_server::auth::now()).await.unwrap();
+    assert_eq!(assignee(&w, tickets[0]).await, Some(w.a2.0), "the diamond member goes to VIP专席");
+    assert_eq!(assignee(&w, tickets[1]).await, Some(w.a1.0), "the regular member to 售后组");
+}
+both_backends!(a_priority_tier_is_served_by_the_vip_group);

@@ -55,6 +55,10 @@ pub async fn run_feed(state: AppState) {
 /// One round of the feed consumer; returns how many events it looked at.
 pub async fn feed_round(state: &AppState, pos: &mut FeedPosition, now: Millis) -> anyhow::Result<usize> {
     crate::jobs::run_feed_round(state, FEED_NAME, pos, now, |e: FeedEvent| async move {
+        if e.kind == "status_changed" {
+            // A resolved email ticket: the invitation to rate it (满意度评价), in the same thread.
+            return crate::satisfaction::email_invitation(state, &e, now).await;
+        }
         if e.kind != "staff_replied" {
             return Ok(());
         }
