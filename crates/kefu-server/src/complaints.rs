@@ -272,20 +272,9 @@ pub async fn complete_visit(
 // ---------------------------------------------------------------------------------------------------
 // Documents: print-ready HTML (A4).
 
+/// Escaped for HTML, line breaks kept.
 fn cmp_esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::page::esc(s).replace('\n', "<br>")
 }
 
 fn when(t: Option<Millis>) -> String {

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod metrics;
 mod ops;
 pub mod order_import;
+mod page;
 pub mod retention;
 pub mod routing;
 pub mod sanitize;

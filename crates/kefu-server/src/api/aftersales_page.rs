@@ -14,6 +14,7 @@ use crate::api::aftersales::{open_request, CreateCase, ItemRequest};
 use crate::error::{status_of, ApiError, ApiPath, ApiResult, ErrorBody};
 use crate::files::{check_upload, AttachmentPolicy};
 use crate::gate::{perm, Gate};
+use crate::page::{esc, Lang};
 use crate::signed_link::{Purpose, TokenError};
 use crate::state::AppState;
 use crate::tickets as svc;
@@ -82,39 +83,6 @@ pub async fn create_link(
 }
 
 // ---------- language and markup
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    fn of(q: Option<&str>) -> Lang {
-        if q == Some("en") {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
-    }
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-    fn code(self) -> &'static str {
-        self.pick("zh", "en")
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
 
 /// Fen as yuan, exactly: 5900 → "¥59.00".
 fn yuan(fen: i64) -> String {

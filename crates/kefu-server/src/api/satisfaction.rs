@@ -9,6 +9,7 @@
 
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
 use crate::gate::{perm, Gate};
+use crate::page::{esc, Lang};
 use crate::satisfaction as sat;
 use crate::signed_link::{Purpose, TokenError, RATING_LINK_DAYS};
 use crate::state::AppState;
@@ -33,39 +34,6 @@ const MAX_SCRIPT_CHARS: usize = 2000;
 
 // ---------------------------------------------------------------------------------------------------
 // The customer's survey page.
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    fn of(q: Option<&str>) -> Lang {
-        if q == Some("en") {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
-    }
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-    fn code(self) -> &'static str {
-        self.pick("zh", "en")
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
 
 const STYLE: &str =
     "body{font-family:-apple-system,'PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;\

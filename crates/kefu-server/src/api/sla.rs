@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
 use crate::gate::{perm, Gate};
+use crate::page::esc;
 use crate::sla::{self as svc, SlaPanel};
 use crate::state::AppState;
 use axum::extract::State;
@@ -501,10 +502,6 @@ pub async fn public_commitments(
     ApiQuery(q): ApiQuery<CommitmentParams>,
 ) -> ApiResult<Json<Commitments>> {
     Ok(Json(commitments_of(&state, q.merchant_id).await?))
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The public page of the commitments: `/commitments` (platform) or `/commitments/{merchant_id}`.

@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 pub const LINK_DAYS: i64 = 30;
 const MAX_BODY_CHARS: usize = 5000;
 
+use crate::page::{esc, Lang};
 use crate::signed_link::Purpose;
 pub use crate::signed_link::TokenError;
 
@@ -73,36 +74,6 @@ pub struct ReplyForm {
     pub token: String,
     pub body: String,
     pub lang: Option<String>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    fn of(q: Option<&str>) -> Lang {
-        if q == Some("en") {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
-    }
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn status_label(s: TicketStatus, l: Lang) -> &'static str {
