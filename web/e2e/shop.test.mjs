@@ -2,7 +2,8 @@
 // (KEFU_DEMO_SHOP=true, as scripts/web-e2e.sh starts it): a merchant admin connects the shop system in
 // 渠道设置 → 店铺系统 and imports orders from a CSV file; the demo shop places an order that it
 // pushes, signed, to kefu; an agent sees the diamond member's benefits beside the ticket, sends a refund to
-// the shop from the order panel, and reads the shop's answer in the ticket's timeline.
+// the shop from the order panel, and reads the shop's answer in the ticket's timeline. The merchant admin
+// also sets return rules per category and the NPS survey schedule.
 //
 //   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' \
 //   [KEFU_SCREENSHOTS=/tmp/shots] [CHROMIUM=/usr/bin/chromium] node --test e2e/shop.test.mjs
@@ -103,6 +104,19 @@ describe('kefu shop system integration', { timeout: 240_000 }, () => {
     assert.equal(saved.status, 200, JSON.stringify(saved.body))
     assert.equal(saved.body.rules.categories[0].policy.no_reason_days, 15)
     await screenshot('return-rules')
+  })
+
+  it('schedules NPS surveys beside the satisfaction figures', async () => {
+    await page.goto(`${BASE}/follow-ups`)
+    const card = page.locator('[data-test=nps-card]')
+    await card.waitFor()
+    await card.locator('[data-test=nps-interval] input').fill('14')
+    await card.locator('[data-test=nps-active]').click()
+    const saved = await responseOf(page, 'PUT', '/nps/schedule', () => card.locator('[data-test=nps-save]').click())
+    assert.equal(saved.status, 200, JSON.stringify(saved.body))
+    assert.equal(saved.body.interval_days, 14)
+    assert.equal(saved.body.active, true)
+    await screenshot('nps')
   })
 
   it('sends a refund to the shop from a ticket and shows the answer in the timeline', async () => {

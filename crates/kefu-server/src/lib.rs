@@ -135,6 +135,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::eligibility))
         .routes(routes!(order_import::import))
         .routes(routes!(return_rules::get_rules, return_rules::put_rules))
+        .routes(routes!(nps::get_schedule, nps::put_schedule))
+        .routes(routes!(nps::figures))
         .routes(routes!(shop::get_integration, shop::put_integration))
         .routes(routes!(shop::signed_orders))
         .routes(routes!(shop::action_result))
@@ -271,6 +273,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/commitments", get(api::sla::commitments_page))
         .route("/commitments/{merchant_id}", get(api::sla::commitments_page))
+        .route("/nps", get(api::nps::nps_page).post(api::nps::nps_answer))
         .route("/ticket-status", get(api::status_page::status_page))
         .route("/ticket-status/reply", axum::routing::post(api::status_page::status_reply))
         .route("/chat/rate", get(api::satisfaction::chat_rate_page).post(api::satisfaction::chat_rate_submit))
@@ -313,6 +316,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(sla::run_scheduler(state.clone()));
     tokio::spawn(routing::run_router(state.clone()));
     tokio::spawn(jobs::run_worker(state.clone()));
+    tokio::spawn(api::nps::run_scheduler(state.clone()));
     tokio::spawn(channels::chat::start(state.clone()));
     tokio::spawn(channels::webhooks::run_feed(state.clone()));
     channels::email::start(&state).await?;

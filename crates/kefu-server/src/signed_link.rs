@@ -24,6 +24,8 @@ pub enum Purpose {
     Rating,
     /// The customer's after-sales request form and case status page (售后申请).
     AfterSales,
+    /// A Net Promoter Score invitation (净推荐值调查); the id is the invitation's, not a ticket's.
+    Nps,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
             Purpose::TicketStatus => "kst_",
             Purpose::Rating => "krt_",
             Purpose::AfterSales => "kas_",
+            Purpose::Nps => "knp_",
         }
     }
 
@@ -40,6 +43,7 @@ impl Purpose {
             Purpose::TicketStatus => "ticket-status",
             Purpose::Rating => "ticket-rating",
             Purpose::AfterSales => "ticket-aftersales",
+            Purpose::Nps => "nps-invitation",
         }
     }
 }

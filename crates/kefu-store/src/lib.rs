@@ -18,6 +18,7 @@ pub mod integrations;
 pub mod jobs;
 mod migrations;
 pub mod model;
+pub mod nps;
 pub mod orders;
 pub mod postgres;
 pub mod quick_replies;
@@ -42,6 +43,7 @@ use kefu_core::authz::Scope;
 use kefu_core::time::Millis;
 use kefu_core::{DomainError, ErrorCode};
 pub use model::*;
+pub use nps::*;
 pub use orders::*;
 pub use quick_replies::*;
 pub use reports::*;
@@ -143,6 +145,7 @@ pub trait Store:
     + SatisfactionStore
     + ComplaintStore
     + ShopStore
+    + NpsStore
     + ReportStore
     + Send
     + Sync

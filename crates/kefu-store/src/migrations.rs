@@ -42,6 +42,7 @@ pub fn sqlite() -> Migrator {
         (18, "complaints", include_str!("../migrations/sqlite/0018_complaints.sql")),
         (19, "shop_actions", include_str!("../migrations/sqlite/0019_shop_actions.sql")),
         (20, "return_rules", include_str!("../migrations/sqlite/0020_return_rules.sql")),
+        (21, "nps", include_str!("../migrations/sqlite/0021_nps.sql")),
     ])
 }
 
@@ -67,5 +68,6 @@ pub fn postgres() -> Migrator {
         (18, "complaints", include_str!("../migrations/postgres/0018_complaints.sql")),
         (19, "shop_actions", include_str!("../migrations/postgres/0019_shop_actions.sql")),
         (20, "return_rules", include_str!("../migrations/postgres/0020_return_rules.sql")),
+        (21, "nps", include_str!("../migrations/postgres/0021_nps.sql")),
     ])
 }

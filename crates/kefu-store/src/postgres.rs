@@ -75,3 +75,4 @@ include!("shared_approvals.rs");
 include!("shared_satisfaction.rs");
 include!("shared_complaints.rs");
 include!("shared_shop.rs");
+include!("shared_nps.rs");

@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod customers;
 pub mod email;
 pub mod notifications;
+pub mod nps;
 pub mod order_import;
 pub mod orders;
 pub mod org;

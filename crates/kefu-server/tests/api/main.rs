@@ -12,6 +12,7 @@ mod ecommerce_loop;
 mod email;
 mod input;
 mod matrix;
+mod nps;
 mod orders;
 mod phone;
 mod reports;

@@ -531,6 +531,9 @@ const RULES: &[Rule] = &[
         kind: Kind::Item(Obj::Ticket),
     },
     Rule { method: "get", path: "/api/v1/member-tiers", permission: "customer.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/nps/schedule", permission: "sla.read", kind: Kind::Read },
+    Rule { method: "put", path: "/api/v1/nps/schedule", permission: "sla.manage", kind: Kind::Create },
+    Rule { method: "get", path: "/api/v1/reports/nps", permission: "sla.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/return-rules", permission: "aftersales.read", kind: Kind::Read },
     Rule { method: "put", path: "/api/v1/return-rules", permission: "authority.manage", kind: Kind::Create },
     Rule {
@@ -1371,6 +1374,7 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
             json!({"for_buyer": true, "note": "支持买家"})
         }
         ("put", "/api/v1/shop-integration") => json!({"actions_url": ""}),
+        ("put", "/api/v1/nps/schedule") => json!({"interval_days": 30}),
         ("post", "/api/v1/tickets/{id}/shop-actions") => {
             json!({"order_id": f.order[0], "action": {"type": "cancel", "reason": "买错了"}})
         }

@@ -1109,6 +1109,18 @@ const en: MessageSchema = {
     replay: 'Send again',
     replayed: 'Sent again',
   },
+  nps: {
+    score: 'Net Promoter Score',
+    promoters: 'Promoters (9–10)',
+    passives: 'Passives (7–8)',
+    detractors: 'Detractors (0–6)',
+    answered: 'Answered / invited',
+    hint: "The last 90 days' rounds. Every N days the customers whose tickets were resolved since are asked how likely they are to recommend us (0–10); email customers get a signed link by mail.",
+    every: 'Every',
+    days: 'days',
+    active: 'Active',
+    saved: 'NPS schedule saved',
+  },
   returnRules: {
     title: 'Return rules',
     desc: 'The windows the after-sales eligibility check applies (days from the day after sign-for), per product category if needed; never below the legal minimum: the server refuses and names the field.',
