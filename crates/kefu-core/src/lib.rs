@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod complaint;
 pub mod error;
 pub mod member;
+pub mod money;
 pub mod nps;
 pub mod order;
 pub mod org;

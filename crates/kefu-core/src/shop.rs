@@ -8,6 +8,7 @@
 //! ([`read_answer`]).
 
 use crate::error::{DomainError, ErrorCode};
+use crate::money::yuan;
 use crate::order::OrderStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -177,13 +178,6 @@ impl ShopAction {
             ShopAction::Resend { reason } => format!("订单 {order_no} 申请补发（{reason}）"),
         }
     }
-}
-
-/// `¥12.34` from fen, exactly.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", f / 100, f % 100)
 }
 
 /// What the order is like when an action is asked for.

@@ -27,6 +27,7 @@
 //! the column.
 
 use kefu_core::aftersales::eligibility::ItemFlags;
+use kefu_core::money::parse_yuan;
 use kefu_core::order::{OrderCustomer, OrderItem, OrderPush, OrderStatus};
 use kefu_core::time::Millis;
 use kefu_core::DomainError;
@@ -73,25 +74,6 @@ fn err(row: usize, column: &str, message: impl Into<String>) -> DomainError {
         &format!("rows[{row}].{column}"),
         format!("row {row}, {column}: {}", message.into()),
     )
-}
-
-/// 元 with at most two decimals → fen, exactly.
-pub fn yuan_to_fen(s: &str) -> Option<i64> {
-    let s = s.trim().trim_start_matches('¥').trim_start_matches('￥').replace(',', "");
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i.to_string(), f.to_string()),
-        None => (s.clone(), String::new()),
-    };
-    if int.is_empty()
-        || !int.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 2
-        || !frac.chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let int: i64 = int.parse().ok()?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
-    int.checked_mul(100)?.checked_add(frac)
 }
 
 /// RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` (also with `/`) in China time (UTC+8).
@@ -188,7 +170,7 @@ pub fn parse(text: &str) -> Result<Parsed, DomainError> {
             }
         };
         let qty: i64 = get("quantity").parse().map_err(|_| err(row, "quantity", "must be a whole number"))?;
-        let price = yuan_to_fen(get("price"))
+        let price = parse_yuan(get("price"))
             .ok_or_else(|| err(row, "price", "must be an amount in 元 with at most two decimals"))?;
         let item = OrderItem {
             sku: get("sku").to_string(),
@@ -206,7 +188,7 @@ pub fn parse(text: &str) -> Result<Parsed, DomainError> {
         let paid = match get("paid") {
             "" => None,
             v => Some(
-                yuan_to_fen(v)
+                parse_yuan(v)
                     .ok_or_else(|| err(row, "paid", "must be an amount in 元 with at most two decimals"))?,
             ),
         };
@@ -280,17 +262,6 @@ pub fn parse(text: &str) -> Result<Parsed, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_convert_exactly() {
-        assert_eq!(yuan_to_fen("59.9"), Some(5990));
-        assert_eq!(yuan_to_fen("0.07"), Some(7));
-        assert_eq!(yuan_to_fen("¥1,299.00"), Some(129_900));
-        assert_eq!(yuan_to_fen("12"), Some(1200));
-        assert_eq!(yuan_to_fen("1.234"), None);
-        assert_eq!(yuan_to_fen("-1"), None);
-        assert_eq!(yuan_to_fen("abc"), None);
-    }
 
     #[test]
     fn china_time_and_rfc3339() {

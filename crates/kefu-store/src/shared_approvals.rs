@@ -57,44 +57,8 @@ async fn appr_get_in(tx: &mut Tx<'_>, id: i64) -> Result<Approval> {
     appr_row(&r)
 }
 
-/// `12.34 元` for notification texts.
-fn appr_yuan(fen: i64) -> String {
-    format!("{}.{:02} 元", fen / 100, fen % 100)
-}
 
 impl StoreImpl {
-    /// Lock ticket `id` (within the scope) and append `events` to it with the ticket's audit record.
-    async fn appr_append_ticket(
-        &self,
-        tx: &mut Tx<'_>,
-        s: &Scope,
-        ctx: &AuditCtx,
-        id: i64,
-        command: &str,
-        events: Vec<TicketEvent>,
-    ) -> Result<Option<(Ticket, Vec<TicketEvent>)>> {
-        let row = sqlx::query(&format!(
-            "SELECT id, custom_fields, state FROM tickets WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-        ))
-        .bind(id)
-        .bind(s.merchant_filter())
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(rec) = row.as_ref().map(ticket_of_row).transpose()? else {
-            return Ok(None);
-        };
-        let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
-        let tc = TicketChange {
-            id,
-            expected_version: rec.state.version,
-            events: events.clone(),
-            new_state,
-            sla: None,
-        };
-        self.append_in(tx, s, ctx, command, &tc).await?;
-        Ok(Some((self.record_in(tx, id).await?.ticket, events)))
-    }
-
     async fn appr_limits_in(
         &self,
         conn: &mut <Db as sqlx::Database>::Connection,
@@ -204,7 +168,9 @@ impl ApprovalStore for StoreImpl {
         event: TicketEvent,
     ) -> Result<(Ticket, Vec<TicketEvent>)> {
         let mut tx = self.writer.begin().await?;
-        let Some(done) = self.appr_append_ticket(&mut tx, s, ctx, ticket_id, "promise", vec![event]).await?
+        let events = vec![event];
+        let Some(done) =
+            self.append_to_ticket_in(&mut tx, s, ctx, "promise", ticket_id, events.clone()).await?.map(|t| (t, events))
         else {
             return Err(DomainError::not_found("ticket").into());
         };
@@ -249,9 +215,11 @@ impl ApprovalStore for StoreImpl {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        let events = vec![event(id)];
         let done = self
-            .appr_append_ticket(&mut tx, s, ctx, new.ticket_id, "approval_request", vec![event(id)])
-            .await?;
+            .append_to_ticket_in(&mut tx, s, ctx, "approval_request", new.ticket_id, events.clone())
+            .await?
+            .map(|t| (t, events));
         if !new.notify_roles.is_empty() {
             let roles: Vec<&str> = new.notify_roles.iter().map(|r| r.as_str()).collect();
             let list = placeholders(3, roles.len());
@@ -269,7 +237,7 @@ impl ApprovalStore for StoreImpl {
             let body = format!(
                 "待审批：工单 {number} {} {}（申请人 {requester}）",
                 new.kind.label_zh(),
-                appr_yuan(new.amount_fen)
+                kefu_core::money::yuan(new.amount_fen)
             );
             for d in deciders {
                 let user: i64 = d.try_get("id")?;
@@ -411,8 +379,8 @@ impl ApprovalStore for StoreImpl {
         let mut ticket = None;
         if let (Some(t), false) = (cur.ticket_id, decision.ticket_events.is_empty()) {
             let command = format!("approval_{}", decision.status.as_str());
-            ticket =
-                self.appr_append_ticket(&mut tx, s, ctx, t, &command, decision.ticket_events.clone()).await?;
+            let events = decision.ticket_events.clone();
+            ticket = self.append_to_ticket_in(&mut tx, s, ctx, &command, t, events.clone()).await?.map(|t| (t, events));
         }
         // The requester hears of the decision in-app.
         if let (Some(t), ApprStatus::Approved | ApprStatus::Rejected) = (cur.ticket_id, decision.status) {
@@ -420,7 +388,7 @@ impl ApprovalStore for StoreImpl {
             let body = format!(
                 "审批 #{id} {verdict}：{} {}{}",
                 cur.kind.label_zh(),
-                appr_yuan(cur.amount_fen),
+                kefu_core::money::yuan(cur.amount_fen),
                 if decision.note.is_empty() { String::new() } else { format!("（{}）", decision.note) }
             );
             sqlx::query(

@@ -135,26 +135,8 @@ impl StoreImpl {
         }
         let mut ticket = None;
         if let (Some(te), Some(tid)) = (&change.ticket_event, cur.ticket_id) {
-            let row = sqlx::query(&format!(
-                "SELECT id, custom_fields, state FROM tickets WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-            ))
-            .bind(tid)
-            .bind(s.merchant_filter())
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some(rec) = row.as_ref().map(ticket_of_row).transpose()? {
-                let events = vec![te.clone()];
-                let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
-                let tc = TicketChange {
-                    id: tid,
-                    expected_version: rec.state.version,
-                    events,
-                    new_state,
-                    sla: None,
-                };
-                self.append_in(tx, s, ctx, "complaint_recorded", &tc).await?;
-                ticket = Some((self.record_in(tx, tid).await?.ticket, te.clone()));
-            }
+            let appended = self.append_to_ticket_in(tx, s, ctx, "complaint_recorded", tid, vec![te.clone()]).await?;
+            ticket = appended.map(|t| (t, te.clone()));
         }
         let after = serde_json::json!({
             "number": cur.number,

@@ -89,27 +89,6 @@ impl StoreImpl {
         }
     }
 
-    /// Append timeline events to a locked ticket (bookkeeping: the client's view does not go stale).
-    async fn sat_append(
-        &self,
-        tx: &mut Tx<'_>,
-        s: &Scope,
-        ctx: &AuditCtx,
-        command: &str,
-        rec: &TicketRecord,
-        events: Vec<TicketEvent>,
-    ) -> Result<()> {
-        let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
-        let tc = TicketChange {
-            id: rec.ticket.id,
-            expected_version: rec.state.version,
-            events,
-            new_state,
-            sla: None,
-        };
-        self.append_in(tx, s, ctx, command, &tc).await
-    }
-
     /// Insert a visit for the locked ticket `rec`; returns its id and the timeline event to append.
     async fn sat_insert_visit(
         &self,
@@ -299,7 +278,7 @@ impl SatisfactionStore for StoreImpl {
             Some(after.to_string()),
         );
         append_audit_in(&mut tx, ctx.now, entry).await?;
-        self.sat_append(&mut tx, s, ctx, "rate", &rec, events).await?;
+        self.append_to_locked_in(&mut tx, s, ctx, "rate", &rec, events).await?;
         let r = sqlx::query(&format!("{SAT_RATING_SELECT} WHERE r.id = $1"))
             .bind(rating_id)
             .fetch_one(&mut *tx)
@@ -347,7 +326,7 @@ impl SatisfactionStore for StoreImpl {
             return Ok(v);
         }
         let (id, event) = self.sat_insert_visit(&mut tx, ctx, &rec, &new).await?;
-        self.sat_append(&mut tx, s, ctx, "schedule_follow_up", &rec, vec![event]).await?;
+        self.append_to_locked_in(&mut tx, s, ctx, "schedule_follow_up", &rec, vec![event]).await?;
         let v = sat_visit_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(v)
@@ -457,7 +436,7 @@ impl SatisfactionStore for StoreImpl {
                     summary,
                 },
             };
-            self.sat_append(&mut tx, s, ctx, "complete_follow_up", &rec, vec![event]).await?;
+            self.append_to_locked_in(&mut tx, s, ctx, "complete_follow_up", &rec, vec![event]).await?;
         }
         tx.commit().await?;
         Ok(v)

@@ -62,34 +62,6 @@ fn shop_action_row(r: &DbRow) -> Result<ShopActionRecord> {
     })
 }
 
-impl StoreImpl {
-    /// Append one event to ticket `ticket_id`'s log inside `tx` (the ticket row locked); the ticket after.
-    async fn shop_ticket_event_in(
-        &self,
-        tx: &mut Tx<'_>,
-        s: &Scope,
-        ctx: &AuditCtx,
-        ticket_id: i64,
-        event: &TicketEvent,
-    ) -> Result<Option<Ticket>> {
-        let row = sqlx::query(&format!(
-            "SELECT id, custom_fields, state FROM tickets WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-        ))
-        .bind(ticket_id)
-        .bind(s.merchant_filter())
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(rec) = row.as_ref().map(ticket_of_row).transpose()? else {
-            return Ok(None);
-        };
-        let events = vec![event.clone()];
-        let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
-        let tc = TicketChange { id: ticket_id, expected_version: rec.state.version, events, new_state, sla: None };
-        self.append_in(tx, s, ctx, "shop_action_recorded", &tc).await?;
-        Ok(Some(self.record_in(tx, ticket_id).await?.ticket))
-    }
-}
-
 #[async_trait]
 impl ShopStore for StoreImpl {
     async fn get_shop_integration(&self, s: &Scope, merchant_id: i64) -> Result<Option<ShopIntegration>> {
@@ -249,7 +221,7 @@ impl ShopStore for StoreImpl {
         let (event, job) = build(id, &order_no);
         let mut ticket = None;
         if let (Some(t), Some(e)) = (new.ticket_id, &event) {
-            ticket = self.shop_ticket_event_in(&mut tx, s, ctx, t, e).await?;
+            ticket = self.append_to_ticket_in(&mut tx, s, ctx, "shop_action_recorded", t, vec![e.clone()]).await?;
         }
         if let Some(job) = &job {
             insert_job_in(&mut tx, job, ctx.now).await?;
@@ -349,7 +321,7 @@ impl ShopStore for StoreImpl {
         .await?;
         let mut ticket = None;
         if let (Some(t), Some(e)) = (cur.ticket_id, &update.ticket_event) {
-            ticket = self.shop_ticket_event_in(&mut tx, s, ctx, t, e).await?;
+            ticket = self.append_to_ticket_in(&mut tx, s, ctx, "shop_action_recorded", t, vec![e.clone()]).await?;
         }
         if update.status != cur.status {
             let entry = ctx.entry(

@@ -535,6 +535,48 @@ impl StoreImpl {
         let r = sqlx::query("SELECT id, custom_fields, state FROM tickets WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
         ticket_of_row(&r)
     }
+
+    /// Append events another record keeps (after-sales, complaint, approval, rating, visit, shop action
+    /// steps) to the ticket `rec`, locked by the caller, with the ticket's audit record. They do not move the
+    /// SLA clocks, so no SLA projection is written.
+    async fn append_to_locked_in(
+        &self,
+        tx: &mut Tx<'_>,
+        s: &Scope,
+        ctx: &AuditCtx,
+        command: &str,
+        rec: &TicketRecord,
+        events: Vec<TicketEvent>,
+    ) -> Result<()> {
+        let new_state = kefu_core::ticket::apply_all(rec.state.clone(), &events);
+        let change = TicketChange { id: rec.ticket.id, expected_version: rec.state.version, events, new_state, sla: None };
+        self.append_in(tx, s, ctx, command, &change).await
+    }
+
+    /// Lock ticket `id` (within the scope) and append `events` as [`Self::append_to_locked_in`] does; the
+    /// ticket after, or `None` when the scope holds no such ticket (purged, or another merchant's).
+    async fn append_to_ticket_in(
+        &self,
+        tx: &mut Tx<'_>,
+        s: &Scope,
+        ctx: &AuditCtx,
+        command: &str,
+        id: i64,
+        events: Vec<TicketEvent>,
+    ) -> Result<Option<Ticket>> {
+        let row = sqlx::query(&format!(
+            "SELECT id, custom_fields, state FROM tickets WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
+        ))
+        .bind(id)
+        .bind(s.merchant_filter())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(rec) = row.as_ref().map(ticket_of_row).transpose()? else {
+            return Ok(None);
+        };
+        self.append_to_locked_in(tx, s, ctx, command, &rec, events).await?;
+        Ok(Some(self.record_in(tx, id).await?.ticket))
+    }
 }
 
 #[async_trait]

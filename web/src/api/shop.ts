@@ -77,12 +77,6 @@ export const shopApi = {
   memberTiers: () => http.get<TierRights[]>('/member-tiers'),
 }
 
-/** 元 typed by a person → fen, exactly (no floating point): null when it is not an amount. */
-export function yuanToFen(text: string): number | null {
-  const m = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text)
-  if (!m) return null
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-}
 
 /** The eligibility windows of one product category, or the default (days after sign-for). */
 export interface ReturnPolicy {

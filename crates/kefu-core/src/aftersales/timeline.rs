@@ -24,17 +24,13 @@ fn actor_label(a: &CaseActor) -> &'static str {
     }
 }
 
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
-}
-
 /// One line for one event, or nothing for bookkeeping (status changes are told once, at the end).
 pub fn describe(e: &CaseEvent) -> Option<String> {
     use CaseEventKind as E;
     let who = actor_label(&e.actor);
     Some(match &e.kind {
         E::Requested { kind, reason, amount_fen, .. } => {
-            format!("申请{}（{}），金额 ¥{}", kind.label(), reason.label(), yuan(*amount_fen))
+            format!("申请{}（{}），金额 {}", kind.label(), reason.label(), crate::money::yuan(*amount_fen))
         }
         E::Agreed { rule: None } => format!("{who}同意售后申请"),
         E::Agreed { rule: Some(r) } => format!("{}（规则 {r}）", rule_label(r)),
@@ -42,7 +38,7 @@ pub fn describe(e: &CaseEvent) -> Option<String> {
         E::ReturnShipped { carrier, waybill } => format!("买家寄回商品：{carrier} {waybill}"),
         E::GoodsReceived { condition, rule: None } => format!("商家确认收货，货品状况：{condition}"),
         E::GoodsReceived { rule: Some(r), .. } => format!("{}（规则 {r}）", rule_label(r)),
-        E::RefundRequested { amount_fen, .. } => format!("发起退款 ¥{}", yuan(*amount_fen)),
+        E::RefundRequested { amount_fen, .. } => format!("发起退款 {}", crate::money::yuan(*amount_fen)),
         E::Refunded { refund_ref } => format!("退款已完成（退款单号 {refund_ref}）"),
         E::RefundFailed { error } => format!("退款失败：{error}"),
         E::Resent { carrier, waybill } => format!("商家寄出商品：{carrier} {waybill}"),

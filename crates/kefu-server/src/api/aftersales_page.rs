@@ -27,6 +27,7 @@ use kefu_core::aftersales::eligibility::{evaluate, AfterSalesRequest, ItemFacts,
 use kefu_core::aftersales::{AfterSalesKind, Proof, Reason};
 use kefu_core::authz::{Action, Scope};
 use kefu_core::calendar::{BusinessCalendar, WeeklyHours};
+use kefu_core::money::yuan;
 use kefu_core::ticket::Actor;
 use kefu_core::time::Millis;
 use kefu_core::ErrorCode;
@@ -83,13 +84,6 @@ pub async fn create_link(
 }
 
 // ---------- language and markup
-
-/// Fen as yuan, exactly: 5900 → "¥59.00".
-fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", a / 100, a % 100)
-}
 
 fn time_text(t: Millis) -> String {
     jiff::Timestamp::from_millisecond(t.0)
