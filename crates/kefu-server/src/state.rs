@@ -35,7 +35,7 @@ pub struct AppState {
     /// Wakes this node's job worker when a job is enqueued here.
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// This node's chat hub, started with its background tasks on first use.
-    pub chat_hub: Arc<std::sync::OnceLock<Arc<crate::channels::chat::Hub>>>,
+    pub chat_hub: Arc<tokio::sync::OnceCell<Arc<crate::channels::chat::Hub>>>,
     /// HTTP clients of webhook delivery (public targets only / private allowed), built on first use
     /// so their connection pools live on this node's runtime.
     pub webhook_clients: Arc<[std::sync::OnceLock<reqwest::Client>; 2]>,

@@ -333,7 +333,7 @@ pub async fn create_session(
         None => "平台客服".into(),
     };
     // Start this node's chat server (landers, listeners) if it is not running yet.
-    chat::hub(&state);
+    chat::hub(&state).await;
     Ok((
         StatusCode::CREATED,
         Json(SessionOutput {
@@ -457,7 +457,7 @@ async fn pump(socket: &mut WebSocket, out: Option<Out>) -> bool {
 }
 
 async fn customer_socket(state: AppState, session: ChatSession, name: String, mut socket: WebSocket) {
-    let h = chat::hub(&state);
+    let h = chat::hub(&state).await;
     let conv = session.conversation_id;
     let (conn, mut rx) = h.add_customer(conv);
     if let Ok(Some(c)) = state.store.get_chat_conversation(conv).await {
@@ -676,7 +676,7 @@ pub async fn agent_ws(
 }
 
 async fn agent_socket(state: AppState, p: Principal, scope: Scope, display: String, mut socket: WebSocket) {
-    let h = chat::hub(&state);
+    let h = chat::hub(&state).await;
     let (conn, mut rx) = h.add_agent(p.user_id);
     if let Ok(list) = state.store.held_chat_conversations(p.user_id).await {
         for c in list.iter().filter(|c| scope.sees(c.merchant_id)) {
@@ -684,6 +684,7 @@ async fn agent_socket(state: AppState, p: Principal, scope: Scope, display: Stri
                 h.remove_agent(p.user_id, conn);
                 return;
             }
+            chat::held_on_connect(&state, &h, c, conn).await;
         }
     }
     loop {

@@ -64,6 +64,8 @@ struct ConvInfo {
     ticket_id: Option<i64>,
     assignee_id: Option<i64>,
     active: bool,
+    /// The ticket's `updated_at` when this was read: an older reading never replaces a newer one.
+    seen: Option<kefu_core::time::Millis>,
 }
 
 impl ConvInfo {
@@ -72,6 +74,7 @@ impl ConvInfo {
             merchant_id: c.merchant_id,
             ticket_id: c.ticket_id,
             assignee_id: c.assignee_id,
+            seen: c.ticket_updated_at,
             active: c
                 .ticket_status
                 .as_deref()
@@ -119,11 +122,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// This node's hub (one per `AppState`), started with its background tasks on first use.
-pub fn hub(state: &AppState) -> Arc<Hub> {
-    state.chat_hub.get_or_init(|| start_hub(state)).clone()
+///
+/// The hub is returned only once this node listens for the other nodes' announcements (PostgreSQL),
+/// so a socket registered with it cannot miss a message sent from another node meanwhile.
+pub async fn hub(state: &AppState) -> Arc<Hub> {
+    state.chat_hub.get_or_init(|| start_hub(state)).await.clone()
 }
 
-fn start_hub(state: &AppState) -> Arc<Hub> {
+async fn start_hub(state: &AppState) -> Arc<Hub> {
+    let node_signals = listen_to_nodes(state).await;
     let (appends, append_rx) = mpsc::unbounded_channel();
     let mut landers = Vec::new();
     let mut queues = Vec::new();
@@ -152,14 +159,16 @@ fn start_hub(state: &AppState) -> Arc<Hub> {
     }
     tokio::spawn(run_appender(state.clone(), append_rx));
     tokio::spawn(run_ticket_listener(state.clone(), h.clone(), state.ticket_events.subscribe()));
-    tokio::spawn(run_node_listener(state.clone(), h.clone()));
+    if let Some(rx) = node_signals {
+        tokio::spawn(run_node_listener(state.clone(), h.clone(), rx));
+    }
     tokio::spawn(run_periodic(state.clone(), h.clone()));
     h
 }
 
 /// Start this node's chat server (reconcile at once); `serve` calls it.
 pub async fn start(state: AppState) {
-    let h = hub(&state);
+    let h = hub(&state).await;
     reconcile(&state, &h, crate::auth::now()).await;
 }
 
@@ -409,8 +418,34 @@ pub async fn queue_position(
 /// the local sockets (`assigned` to the customer, the conversation to its new holder).
 async fn conversation_changed(state: &AppState, h: &Hub, conversation: i64) {
     let Ok(Some(c)) = state.store.get_chat_conversation(conversation).await else { return };
-    let info = ConvInfo::of(&c);
-    let before = lock(&h.convs).insert(conversation, info.clone());
+    apply_change(state, h, &c, None).await;
+}
+
+/// An agent's socket opened and read the conversations the agent holds (and was sent their
+/// `welcome`). When this node still knows an older holder — the change's notice is on its way — the
+/// database is newer: apply it now, so the customer's next message reaches this socket.
+pub async fn held_on_connect(state: &AppState, h: &Hub, c: &ChatConversation, conn: u64) {
+    let fresh = ConvInfo::of(c);
+    let stale = h.cached(c.id).is_some_and(|i| i.seen < fresh.seen && i.assignee_id != fresh.assignee_id);
+    if stale {
+        apply_change(state, h, c, Some(conn)).await;
+    }
+}
+
+/// Learn `c` (just read from the database) unless a newer reading is known, and tell the local
+/// sockets what changed; the connection `welcomed` already has the conversation's `welcome`.
+async fn apply_change(state: &AppState, h: &Hub, c: &ChatConversation, welcomed: Option<u64>) {
+    let conversation = c.id;
+    let info = ConvInfo::of(c);
+    let before = {
+        let mut convs = lock(&h.convs);
+        let before = convs.get(&conversation).cloned();
+        if before.as_ref().is_some_and(|b| b.seen > info.seen) {
+            return;
+        }
+        convs.insert(conversation, info.clone());
+        before
+    };
     let was = before.and_then(|b| b.assignee_id);
     if let Some(w) = was.filter(|w| info.assignee_id != Some(*w)) {
         // Transferred or taken back to the queue: the previous holder's tab ends (`released`).
@@ -426,7 +461,7 @@ async fn conversation_changed(state: &AppState, h: &Hub, conversation: i64) {
                 None,
             );
             lock(&h.queue_sent).remove(&conversation);
-            h.to_agent(a, &frame(&agent_welcome(&c)), None);
+            h.to_agent(a, &frame(&agent_welcome(c)), welcomed);
         }
     } else if info.active && h.has_customers(conversation) {
         if let Some(t) = info.ticket_id {
@@ -735,17 +770,22 @@ async fn run_ticket_listener(
     }
 }
 
-/// Receive the other nodes' announcements (PostgreSQL) and serve the local sockets.
-async fn run_node_listener(state: AppState, h: Arc<Hub>) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// Listen for the other nodes' announcements (PostgreSQL); `None` on a single node (SQLite) or when
+/// the listener cannot start (logged: cross-node chat is then off, local chat still works).
+async fn listen_to_nodes(state: &AppState) -> Option<mpsc::UnboundedReceiver<ChatSignal>> {
+    let (tx, rx) = mpsc::unbounded_channel();
     match state.store.chat_listen(tx).await {
-        Ok(true) => {}
-        Ok(false) => return,
+        Ok(true) => Some(rx),
+        Ok(false) => None,
         Err(e) => {
             tracing::error!(error = %e, "cannot listen for chat notifications; cross-node chat is off");
-            return;
+            None
         }
     }
+}
+
+/// Serve the local sockets with the other nodes' announcements.
+async fn run_node_listener(state: AppState, h: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<ChatSignal>) {
     while let Some(sig) = rx.recv().await {
         match sig {
             ChatSignal::Payload(p) => on_payload(&state, &h, &p).await,

@@ -293,7 +293,7 @@ async fn customer_and_agent_chat(backend: Backend) {
         ))
         .await;
     let state = w.app.state();
-    let hub = kefu_server::channels::chat::hub(&state);
+    let hub = kefu_server::channels::chat::hub(&state).await;
     let later = kefu_server::auth::now().plus_ms(60_000);
     assert!(kefu_server::channels::chat::reconcile(&state, &hub, later).await > 0);
     // Landing runs on the conversation's lander: wait until every message is marked again.
@@ -493,6 +493,32 @@ async fn tokens_isolation_and_flood(backend: Backend) {
     assert_eq!(closed, Some(1008));
 }
 both_backends!(tokens_isolation_and_flood);
+
+/// An agent whose socket opens before this node has heard of the assignment (its notice is late)
+/// still receives the customer's next message, and the customer is told who took the chat.
+async fn assignment_seen_before_its_notice(backend: Backend) {
+    let w = shop(TestApp::spawn(backend).await, "chat-late").await;
+    let (a1, a1_token) = agent(&w, "c.agent5", true).await;
+    let s = session(&w.app, json!({"widget_key": w.widget})).await;
+    let conv = s["conversation_id"].as_i64().unwrap();
+    let mut c = customer(&w.app.base, s["session_token"].as_str().unwrap()).await;
+    send(&mut c, json!({"type": "message", "client_id": "l1", "body": "在线吗"})).await;
+    next(&mut c, "ack").await;
+    let ticket = ticket_of(&w.app, conv).await;
+    // The hub knows the conversation as waiting; the assignment lands with no notice to this node.
+    let later = kefu_server::auth::now().0 + 1;
+    w.app
+        .sql(&format!("UPDATE tickets SET assignee_id = {a1}, updated_at = {later} WHERE id = {ticket}"))
+        .await;
+    let mut a = agent_ws(&w.app.base, &a1_token).await;
+    assert_eq!(next(&mut a, "welcome").await["conversation_id"], conv);
+    send(&mut c, json!({"type": "message", "client_id": "l2", "body": "还在吗"})).await;
+    message(&mut a, "还在吗").await;
+    assert_eq!(next(&mut c, "assigned").await["agent"], "c.agent5");
+    // One welcome per socket: the late notice does not open the conversation a second time.
+    silent(&mut a, "welcome", 1).await;
+}
+both_backends!(assignment_seen_before_its_notice);
 
 async fn left_message_and_queue(backend: Backend) {
     let w = shop(TestApp::spawn(backend).await, "chat-c").await;
