@@ -306,6 +306,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let store = kefu_store::open(&config.database_url, true).await?;
     store.set_cipher(Arc::new(config.load_cipher()?));
+    // Secrets stored in plain by an older version (TOTP seeds, chat widget secrets) are encrypted now.
+    let sealed = store.seal_plain_secrets(&kefu_store::AuditCtx::operator("start", auth::now())).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "secrets stored in plain are encrypted now");
+    }
     let state = AppState::new(store, config.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr())
         .await

@@ -407,6 +407,11 @@ impl PiiCipher {
         Ok(())
     }
 
+    /// Whether `stored` has the form of an encrypted value (`v1:<key id>:<data>`), whichever key.
+    pub fn is_sealed(stored: &str) -> bool {
+        parse_stored(stored).is_ok()
+    }
+
     /// Whether `stored` is a well-formed value encrypted under a key other than the active one.
     /// Malformed text is not (re-encryption could not read it either).
     pub fn needs_reencryption(&self, stored: &str) -> bool {

@@ -254,8 +254,12 @@ pub trait Store:
     /// Merge a duplicate profile into another: identities the survivor lacks move over, tickets move,
     /// the duplicate points at the survivor.
     async fn merge_customers(&self, s: &Scope, ctx: &AuditCtx, source: i64, target: i64) -> Result<Customer>;
-    /// Re-encrypt every stored value under the cipher's active key (after `rotate`); returns the count.
-    async fn reencrypt_customers(&self, ctx: &AuditCtx) -> Result<u64>;
+    /// Re-encrypt every encrypted value (personal data and secrets) under the cipher's active key
+    /// (after `rotate`); returns the count.
+    async fn reencrypt_all(&self, ctx: &AuditCtx) -> Result<u64>;
+    /// Encrypt the secrets still stored in plain from before their column was encrypted (TOTP seeds,
+    /// chat widget secrets); returns the count. Cheap when there are none: run at every start.
+    async fn seal_plain_secrets(&self, ctx: &AuditCtx) -> Result<u64>;
 
     // Platform settings
     async fn get_setting(&self, key: &str) -> Result<Option<String>>;

@@ -321,6 +321,27 @@ fn enc(cipher: &crate::crypto::PiiCipher, context: &str, value: &str) -> Result<
     cipher.encrypt_for(context, value).map_err(|e| StoreError::Other(format!("cannot encrypt {context}: {e}")))
 }
 
+/// The encryption context of a user's TOTP seed (二次验证密钥): whoever reads it can pass the second factor.
+const TOTP_SECRET: &str = "users.totp_secret";
+/// The encryption context of the chat widget's signing secret: whoever reads it can sign in as any buyer.
+const CHAT_SECRET: &str = "chat_settings.secret";
+
+/// Every encrypted column: table, key column, column, encryption context, and whether rows written before
+/// the column was encrypted may still hold the plain value (sealed by [`Store::seal_plain_secrets`]).
+/// `kefu keys rotate` walks them all; a column encrypted later is added here.
+const SEALED_COLUMNS: &[(&str, &str, &str, &str, bool)] = &[
+    ("customers", "id", "name_enc", "customer.name", false),
+    ("customers", "id", "phone_enc", "customer.phone", false),
+    ("customers", "id", "email_enc", "customer.email", false),
+    ("customers", "id", "address_enc", "customer.address", false),
+    ("email_mailboxes", "id", "smtp_password_enc", SMTP_PASSWORD_CONTEXT, false),
+    ("email_messages", "id", "peer_enc", PEER_CONTEXT, false),
+    ("webhook_subscriptions", "id", "secret", WEBHOOK_SECRET, false),
+    ("shop_integrations", "merchant_id", "secret", SHOP_SECRET, false),
+    ("users", "id", "totp_secret", TOTP_SECRET, true),
+    ("chat_settings", "id", "secret", CHAT_SECRET, true),
+];
+
 /// Ciphertexts and blind indexes of the contact fields given (empty string: clear it).
 #[derive(Default)]
 struct SealedContact {
@@ -350,6 +371,81 @@ fn seal_contact(cipher: &crate::crypto::PiiCipher, c: &Contact) -> Result<Sealed
 }
 
 impl StoreImpl {
+    /// A secret read back (`SEALED_COLUMNS` with plain values allowed): decrypted, or as it is when the
+    /// row was written before the column was encrypted.
+    fn open_secret(&self, context: &str, stored: String) -> Result<String> {
+        if !crate::crypto::PiiCipher::is_sealed(&stored) {
+            return Ok(stored);
+        }
+        self.cipher()?
+            .decrypt_for(context, &stored)
+            .map_err(|e| StoreError::Other(format!("cannot decrypt {context}: {e}")))
+    }
+
+    fn open_auth(&self, row: Option<&DbRow>) -> Result<Option<UserAuth>> {
+        let Some(r) = row else { return Ok(None) };
+        let mut u = auth_row(r)?;
+        u.totp_secret = u.totp_secret.map(|s| self.open_secret(TOTP_SECRET, s)).transpose()?;
+        Ok(Some(u))
+    }
+
+    /// Bring the encrypted columns under the active key, in small batches so kefu keeps serving:
+    /// values under an older key are re-encrypted (unless `plain_only`), plain values where the column
+    /// allows them are encrypted. A value changed meanwhile is left to its writer. Returns the count.
+    async fn reseal(&self, plain_only: bool) -> Result<u64> {
+        let cipher = self.cipher()?;
+        let mut count = 0u64;
+        for &(table, key, col, context, plain_ok) in SEALED_COLUMNS {
+            if plain_only && !plain_ok {
+                continue;
+            }
+            let mut after = i64::MIN;
+            loop {
+                let rows = sqlx::query(&format!(
+                    "SELECT {key} AS k, {col} AS v FROM {table} WHERE {key} > $1 AND {col} IS NOT NULL ORDER BY {key} LIMIT 500"
+                ))
+                .bind(after)
+                .fetch_all(&self.reader)
+                .await?;
+                let Some(last) = rows.last() else { break };
+                after = last.try_get("k")?;
+                let mut changes = Vec::new();
+                for r in &rows {
+                    let (k, v): (i64, String) = (r.try_get("k")?, r.try_get("v")?);
+                    let new = if !crate::crypto::PiiCipher::is_sealed(&v) {
+                        // Malformed text in an always-encrypted column is left as it is: nothing could read it.
+                        if !plain_ok {
+                            continue;
+                        }
+                        enc(&cipher, context, &v)?
+                    } else if !plain_only && cipher.needs_reencryption(&v) {
+                        cipher
+                            .reencrypt(context, &v)
+                            .map_err(|e| StoreError::Other(format!("re-encrypting {table}.{col} of {key} {k}: {e}")))?
+                    } else {
+                        continue;
+                    };
+                    changes.push((k, v, new));
+                }
+                if changes.is_empty() {
+                    continue;
+                }
+                let mut tx = self.writer.begin().await?;
+                for (k, old, new) in &changes {
+                    let done = sqlx::query(&format!("UPDATE {table} SET {col} = $1 WHERE {key} = $2 AND {col} = $3"))
+                        .bind(new)
+                        .bind(k)
+                        .bind(old)
+                        .execute(&mut *tx)
+                        .await?;
+                    count += done.rows_affected();
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(count)
+    }
+
     fn cipher(&self) -> Result<std::sync::Arc<crate::crypto::PiiCipher>> {
         self.cipher
             .read()
@@ -674,8 +770,12 @@ impl Store for StoreImpl {
     async fn set_totp(&self, s: &Scope, ctx: &AuditCtx, id: i64, secret: Option<String>, enabled: bool) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         let u = self.user_in(&mut tx, s, id).await?;
+        let sealed = match &secret {
+            Some(v) => Some(enc(&*self.cipher()?, TOTP_SECRET, v)?),
+            None => None,
+        };
         sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4")
-            .bind(&secret)
+            .bind(&sealed)
             .bind(enabled && secret.is_some())
             .bind(ctx.now.0)
             .bind(id)
@@ -697,7 +797,7 @@ impl Store for StoreImpl {
             .bind(username)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(auth_row).transpose()
+        self.open_auth(row.as_ref())
     }
 
     async fn auth_user_by_id(&self, id: i64) -> Result<Option<UserAuth>> {
@@ -705,7 +805,7 @@ impl Store for StoreImpl {
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(auth_row).transpose()
+        self.open_auth(row.as_ref())
     }
 
     async fn record_login_failure(&self, ctx: &AuditCtx, user: &UserAuth, state: FailureRecord) -> Result<()> {
@@ -770,7 +870,7 @@ impl Store for StoreImpl {
         .bind(now.0)
         .fetch_optional(&self.reader)
         .await?;
-        row.as_ref().map(auth_row).transpose()
+        self.open_auth(row.as_ref())
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -1055,48 +1155,20 @@ impl Store for StoreImpl {
         Ok(c)
     }
 
-    async fn reencrypt_customers(&self, ctx: &AuditCtx) -> Result<u64> {
-        let cipher = self.cipher()?;
-        let mut after = 0i64;
-        let mut count = 0u64;
-        loop {
-            // Small batches keep each transaction short, so kefu keeps serving while keys rotate.
-            let rows = sqlx::query("SELECT id, name_enc, phone_enc, email_enc, address_enc FROM customers WHERE id > $1 ORDER BY id LIMIT 200")
-                .bind(after)
-                .fetch_all(&self.reader)
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            let mut tx = self.writer.begin().await?;
-            for r in &rows {
-                let id: i64 = r.try_get("id")?;
-                after = id;
-                let mut vals = Vec::new();
-                for (col, ctxname) in [("name_enc", "customer.name"), ("phone_enc", "customer.phone"), ("email_enc", "customer.email"), ("address_enc", "customer.address")] {
-                    let v: Option<String> = r.try_get(col)?;
-                    let v = match v {
-                        Some(c) if cipher.needs_reencryption(&c) => {
-                            count += 1;
-                            Some(cipher.reencrypt(ctxname, &c).map_err(|e| StoreError::Other(format!("re-encrypting customer {id}: {e}")))?)
-                        }
-                        other => other,
-                    };
-                    vals.push(v);
-                }
-                sqlx::query("UPDATE customers SET name_enc = $1, phone_enc = $2, email_enc = $3, address_enc = $4 WHERE id = $5")
-                    .bind(&vals[0])
-                    .bind(&vals[1])
-                    .bind(&vals[2])
-                    .bind(&vals[3])
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        let e = ctx.entry("keys.rotate", "customer", None, None, None, Some(serde_json::json!({ "values_reencrypted": count, "active_key": cipher.active_key_id() }).to_string()));
+    async fn reencrypt_all(&self, ctx: &AuditCtx) -> Result<u64> {
+        let count = self.reseal(false).await?;
+        let active = self.cipher()?.active_key_id().to_string();
+        let e = ctx.entry("keys.rotate", "keys", None, None, None, Some(serde_json::json!({ "values_reencrypted": count, "active_key": active }).to_string()));
         self.append_audit(ctx.now, e).await?;
+        Ok(count)
+    }
+
+    async fn seal_plain_secrets(&self, ctx: &AuditCtx) -> Result<u64> {
+        let count = self.reseal(true).await?;
+        if count > 0 {
+            let e = ctx.entry("keys.seal_secrets", "keys", None, None, None, Some(serde_json::json!({ "values_sealed": count }).to_string()));
+            self.append_audit(ctx.now, e).await?;
+        }
         Ok(count)
     }
 

@@ -115,6 +115,15 @@ async fn insert_chat_message(tx: &mut Tx<'_>, m: &NewChatMessage, seq: i64) -> R
     chat_message_row(&row)
 }
 
+impl StoreImpl {
+    fn open_chat_settings(&self, row: Option<&DbRow>) -> Result<Option<ChatSettings>> {
+        let Some(r) = row else { return Ok(None) };
+        let mut c = chat_settings_row(r)?;
+        c.secret = self.open_secret(CHAT_SECRET, c.secret)?;
+        Ok(Some(c))
+    }
+}
+
 #[async_trait]
 impl ChatStore for StoreImpl {
     async fn get_chat_settings(&self, s: &Scope, merchant: Option<i64>) -> Result<Option<ChatSettings>> {
@@ -125,7 +134,7 @@ impl ChatStore for StoreImpl {
             .bind(chat_owner_key(merchant))
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(chat_settings_row).transpose()
+        self.open_chat_settings(row.as_ref())
     }
 
     async fn put_chat_settings(&self, s: &Scope, ctx: &AuditCtx, c: ChatSettings) -> Result<ChatSettings> {
@@ -138,8 +147,9 @@ impl ChatStore for StoreImpl {
             .fetch_optional(&mut *tx)
             .await?
             .as_ref()
-            .map(chat_settings_row)
-            .transpose()?;
+            .map(|r| self.open_chat_settings(Some(r)))
+            .transpose()?
+            .flatten();
         let row = sqlx::query(
             "INSERT INTO chat_settings (owner_key, merchant_id, widget_key, secret, greeting, closing_message, reuse_minutes, \
              enabled, calendar_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
@@ -150,7 +160,7 @@ impl ChatStore for StoreImpl {
         .bind(chat_owner_key(c.merchant_id))
         .bind(c.merchant_id)
         .bind(&c.widget_key)
-        .bind(&c.secret)
+        .bind(enc(&*self.cipher()?, CHAT_SECRET, &c.secret)?)
         .bind(&c.greeting)
         .bind(&c.closing_message)
         .bind(c.reuse_minutes)
@@ -160,7 +170,7 @@ impl ChatStore for StoreImpl {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_conflict(e, "widget_key", "this widget key is taken"))?;
-        let after = chat_settings_row(&row)?;
+        let after = ChatSettings { secret: c.secret.clone(), ..chat_settings_row(&row)? };
         let rotated = before.as_ref().is_some_and(|b| b.secret != after.secret);
         let action = if rotated { "chat_settings.rotate_secret" } else { "chat_settings.put" };
         let e = ctx.entry(
@@ -181,7 +191,7 @@ impl ChatStore for StoreImpl {
             .bind(widget_key)
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(chat_settings_row).transpose()
+        self.open_chat_settings(row.as_ref())
     }
 
     async fn open_chat_conversation(

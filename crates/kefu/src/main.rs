@@ -220,7 +220,7 @@ async fn rotate_keys(config: &Config, wait: u64) -> anyhow::Result<()> {
     let cipher = Arc::new(cipher);
     store.set_cipher(cipher.clone());
     let n = store
-        .reencrypt_customers(&AuditCtx::operator("keys rotate", kefu_server::auth::now()))
+        .reencrypt_all(&AuditCtx::operator("keys rotate", kefu_server::auth::now()))
         .await
         .map_err(|e| anyhow!("{e}"))?;
     println!("re-encrypted {n} values under key {new_id}; older keys stay in the file to read backups");

@@ -241,14 +241,31 @@ fn keys_rotate_reencrypts_personal_data_and_it_stays_readable() {
         rt.block_on(async {
             use sqlx::{Connection, Row};
             let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
-            let rows = sqlx::query("SELECT name_enc FROM customers").fetch_all(&mut c).await.unwrap();
+            // Personal data and the secrets: every encrypted column moves with the key.
+            let rows = sqlx::query(
+                "SELECT name_enc AS v FROM customers UNION ALL SELECT secret FROM shop_integrations \
+                 UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
             rows.iter()
-                .map(|r| r.get::<String, _>("name_enc").split(':').nth(1).unwrap().to_string())
+                .map(|r| r.get::<String, _>("v").split(':').nth(1).unwrap_or("plain").to_string())
                 .collect::<std::collections::BTreeSet<_>>()
         })
     };
     let before = key_ids();
     assert_eq!(before.len(), 1, "{before:?}");
+    // A TOTP seed an older version stored in plain is encrypted by the rotation too.
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query("UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE username = 'supervisor'")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    assert!(key_ids().contains("plain"));
     let o = kefu(dir.path(), &["keys", "rotate", "--wait", "0"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(

@@ -100,6 +100,19 @@ impl TestApp {
         }
     }
 
+    /// The first column of the first row of a query on the test database, as text (to look at what is
+    /// stored at rest).
+    pub async fn sql_text(&self, query: &str) -> Option<String> {
+        use sqlx::Row;
+        if self.url.starts_with("sqlite:") {
+            let s = kefu_store::sqlite::SqliteStore::connect(&self.url).await.unwrap();
+            sqlx::query(query).fetch_optional(s.raw_pool()).await.unwrap().and_then(|r| r.get(0))
+        } else {
+            let s = kefu_store::postgres::PgStore::connect(&self.url).await.unwrap();
+            sqlx::query(query).fetch_optional(s.raw_pool()).await.unwrap().and_then(|r| r.get(0))
+        }
+    }
+
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PUT, path, Some(token), Some(body)).await
     }

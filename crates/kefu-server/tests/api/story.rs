@@ -225,6 +225,74 @@ async fn totp_enrolment_and_login(b: Backend) {
 }
 both_backends!(totp_enrolment_and_login);
 
+/// The second factor's seed and the chat widget's signing secret are encrypted at rest; a seed stored
+/// in plain by an older version keeps working and is encrypted at the next start.
+async fn secrets_are_encrypted_at_rest(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let admin = app.admin().await;
+    let uid = app.user("lin.na", Role::Supervisor, None).await;
+    let token = app.login("lin.na").await;
+    let (s, en) = app.post("/api/v1/me/totp/enroll", &token, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{en}");
+    let secret = en["secret"].as_str().unwrap().to_string();
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let code = kefu_server::auth::totp::generate(&secret, now()).unwrap();
+    let (s, _) = app.post("/api/v1/me/totp/confirm", &token, json!({"code": code})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let seed_query = format!("SELECT totp_secret FROM users WHERE id = {uid}");
+    let stored = || app.sql_text(&seed_query);
+    let at_rest = stored().await.unwrap();
+    assert!(at_rest.starts_with("v1:") && !at_rest.contains(&secret), "{at_rest}");
+    let login = |code: String| {
+        app.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "lin.na", "password": PASSWORD, "totp_code": code})),
+        )
+    };
+    let (s, body) = login(kefu_server::auth::totp::generate(&secret, now()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    // The chat widget's secret: shown to the admin once, encrypted in the database.
+    let (_, m) =
+        app.post("/api/v1/merchants", &admin, json!({"code": "sealed-shop", "name": "密钥小店"})).await;
+    let merchant = m["id"].as_i64().unwrap();
+    let (s, chat) = app.get(&format!("/api/v1/channels/chat?merchant_id={merchant}"), &admin).await;
+    assert_eq!(s, StatusCode::OK, "{chat}");
+    let chat_secret = chat["secret"].as_str().unwrap().to_string();
+    assert!(chat_secret.starts_with("cs_"), "{chat}");
+    let at_rest = app
+        .sql_text(&format!("SELECT secret FROM chat_settings WHERE owner_key = 'merchant:{merchant}'"))
+        .await
+        .unwrap();
+    assert!(at_rest.starts_with("v1:") && !at_rest.contains(&chat_secret), "{at_rest}");
+
+    // An older version stored the seed in plain: it still signs in, and the next start encrypts it.
+    let legacy = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    app.sql(&format!("UPDATE users SET totp_secret = '{legacy}' WHERE id = {uid}")).await;
+    let (s, body) = login(kefu_server::auth::totp::generate(legacy, now()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let sealed = app
+        .store
+        .seal_plain_secrets(&kefu_store::AuditCtx::operator("start", kefu_server::auth::now()))
+        .await
+        .unwrap();
+    assert_eq!(sealed, 1);
+    let at_rest = stored().await.unwrap();
+    assert!(at_rest.starts_with("v1:") && !at_rest.contains(legacy), "{at_rest}");
+    let (s, body) = login(kefu_server::auth::totp::generate(legacy, now()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Nothing left to seal: a second start changes nothing.
+    let again = app
+        .store
+        .seal_plain_secrets(&kefu_store::AuditCtx::operator("start", kefu_server::auth::now()))
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}
+both_backends!(secrets_are_encrypted_at_rest);
+
 async fn mandatory_totp_per_role(b: Backend) {
     let app = TestApp::spawn(b).await;
     let admin = app.admin().await;
