@@ -3,8 +3,9 @@
 // investigation by a department (a department task on the ticket), findings, a remedy the customer first
 // refuses, a second one agreed, execution, follow-up visit with satisfaction, close — sees each step in the
 // timeline and the stepper, opens the print-ready complaint handling notice (投诉处理通知单), finds the
-// notice archived with the ticket, and finds the complaint in 投诉管理.
-// Saves docs/screenshots/complaint.png.
+// notice archived with the ticket, and finds the complaint in 投诉管理; an admin sees it counted in the
+// complaint analysis (投诉分析) there.
+// Saves docs/screenshots/complaint.png and complaint-analysis.png.
 //
 //   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' \
 //   [KEFU_SCREENSHOTS=/tmp/shots] [CHROMIUM=/usr/bin/chromium] node --test e2e/complaints.test.mjs
@@ -166,6 +167,27 @@ describe('kefu complaints', { timeout: 240_000 }, () => {
     await row.waitFor()
     await row.locator('[data-test=complaints-row-stage]', { hasText: '已结案' }).waitFor()
     await screenshot('list')
+    assert.deepEqual(pageErrors, [])
+  })
+
+  it('analyses the complaints for those who read reports (投诉分析)', async () => {
+    const admin = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' })
+    admin.setDefaultTimeout(TIMEOUT)
+    const p = await admin.newPage()
+    p.on('pageerror', (e) => pageErrors.push(String(e)))
+    await login(p, ADMIN, ADMIN_PASSWORD)
+    await p.goto(`${BASE}/complaints`)
+    const card = p.locator('[data-test=complaint-analysis]')
+    await card.locator('[data-test=complaint-analysis-responsible]', { hasText: fx.department.name }).waitFor()
+    const received = Number(await card.locator('[data-test=complaint-analysis-received]').innerText())
+    assert.ok(received >= 1, `received ${received}`)
+    // Visited with satisfaction: the average is shown, not a dash.
+    assert.match(await card.locator('[data-test=complaint-analysis-satisfaction]').innerText(), /^\d(\.\d)?$/)
+    await card.screenshot({ path: SHOT.replace('complaint.png', 'complaint-analysis.png') })
+    // Another period asks again.
+    const r = await responseOf(p, 'GET', '/reports/complaints', () => card.locator('[data-test=complaint-analysis-period] label', { hasText: '7' }).click())
+    assert.equal(r.status, 200)
+    await admin.close()
     assert.deepEqual(pageErrors, [])
   })
 })

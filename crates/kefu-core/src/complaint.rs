@@ -13,7 +13,10 @@
 //! else it is refused with a message naming the stage and what comes next.
 //!
 //! Time limits: a complaint is acknowledged within the target of its severity (一般 24 h, 严重 4 h,
-//! 重大 1 h, counted from receipt). A complaint forwarded by the market regulator (12315) also carries the
+//! 重大 1 h, counted from receipt), and handled within 24 h of receipt (处理时限, 003 §3.4 and §3.5
+//! "投诉处理时间应控制在24小时内"): by then the investigation is done and a remedy is put to the customer.
+//! What follows depends on the customer (agreeing, the remedy's execution, the visit), so the handling
+//! target stops at the first proposal. A complaint forwarded by the market regulator (12315) also carries the
 //! deadlines of 《市场监督管理投诉举报处理暂行办法》: the decision to accept (受理) within 7 working days
 //! of receipt (Art. 15) and mediation ended within 45 working days of acceptance (Art. 33). Working days
 //! follow the statutory holiday schedule: holidays do not count, make-up workdays (调休上班) do; the day of
@@ -36,6 +39,8 @@ use utoipa::ToSchema;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
+/// 处理时限: the first remedy is proposed within this many hours of receipt.
+pub const HANDLE_HOURS: i64 = 24;
 /// The window in which a new complaint counts as a repeat of an earlier one.
 pub const REPEAT_WINDOW_DAYS: i64 = 30;
 /// 12315: accept or refuse within 7 working days of receipt.
@@ -336,6 +341,9 @@ pub struct ComplaintState {
     pub remedy: Option<String>,
     /// Proposals made so far.
     pub proposals: u32,
+    /// When the first remedy was proposed (the end of the handling target).
+    #[serde(default)]
+    pub first_proposed_at: Option<Millis>,
     /// Times the customer disagreed with a proposal.
     pub disagreements: u32,
     pub customer_note: Option<String>,
@@ -390,6 +398,7 @@ impl ComplaintState {
                 self.responsible = Some(responsible.clone());
             }
             E::RemedyProposed { round, remedy } => {
+                self.first_proposed_at.get_or_insert(e.at);
                 self.proposals = *round;
                 self.remedy = Some(remedy.clone());
             }
@@ -411,13 +420,28 @@ impl ComplaintState {
         }
     }
 
-    /// The deadline running in the current stage: the acknowledgement target until acknowledged, then
-    /// (for 12315) the mediation deadline until closed.
+    /// 处理时限: when the first remedy must have been proposed.
+    pub fn handle_due(&self) -> Millis {
+        self.received_at.plus_ms(HANDLE_HOURS * HOUR)
+    }
+
+    /// Whether the first remedy was proposed within the handling target; `None` before it was.
+    pub fn handled_on_time(&self) -> Option<bool> {
+        self.first_proposed_at.map(|at| at < self.handle_due())
+    }
+
+    /// The deadline running in the current stage: the acknowledgement target until acknowledged, the
+    /// handling target until a remedy is proposed, and (for 12315) the mediation deadline until closed;
+    /// the earliest when two run at once.
     pub fn due_at(&self) -> Option<Millis> {
+        let mediate = self.regulator.as_ref().map(|r| r.mediate_due);
         match self.stage {
             Stage::Received => Some(self.acknowledge_due),
             Stage::Closed => None,
-            _ => self.regulator.as_ref().map(|r| r.mediate_due),
+            Stage::Acknowledged | Stage::ClaimRecorded | Stage::Investigating | Stage::Investigated => {
+                Some(mediate.map_or(self.handle_due(), |m| m.min(self.handle_due())))
+            }
+            _ => mediate,
         }
     }
 
@@ -954,7 +978,13 @@ mod tests {
         let mut st = opened(ComplaintSource::Customer, Severity::Major, t0);
         run(&mut st, ack(), t0.plus_ms(2 * HOUR));
         assert!(st.acknowledged_late);
-        // A customer complaint has no deadline once acknowledged.
+        // Once acknowledged, the handling target (24 h from receipt) runs until a remedy is proposed;
+        // then a customer complaint has no deadline.
+        assert_eq!(st.due_at(), Some(t0.plus_ms(24 * HOUR)));
+        for c in [claim(), investigate(), findings(), propose("退款")] {
+            run(&mut st, c, t0.plus_ms(3 * HOUR));
+        }
+        assert_eq!(st.handled_on_time(), Some(true));
         assert_eq!(st.due_at(), None);
         assert!(!st.is_overdue(t0.plus_ms(1000 * DAY)));
     }
@@ -1060,7 +1090,12 @@ mod tests {
         }
         assert_eq!(n, 45);
         assert!(!is_rest_day(&cal(), last));
-        // The running deadline after acceptance is the mediation deadline.
+        // After acceptance the 24-hour handling target runs first (it is the earlier one); once a
+        // remedy is proposed, the mediation deadline.
+        assert_eq!(st.due_at(), Some(st.handle_due()));
+        for c in [claim(), investigate(), findings(), propose("退款")] {
+            run(&mut st, c, bj(2026, 2, 13, 12));
+        }
         assert_eq!(st.due_at(), Some(mediate));
         assert!(st.is_overdue(mediate));
         assert!(!st.is_overdue(Millis(mediate.0 - 1)));

@@ -8,6 +8,7 @@ pub mod authority;
 pub mod authz;
 pub mod calendar;
 pub mod complaint;
+pub mod complaint_analysis;
 pub mod error;
 pub mod member;
 pub mod money;

@@ -155,6 +155,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(aftersales::dispute))
         .routes(routes!(aftersales::platform_decision))
         .routes(routes!(complaints::create, complaints::list))
+        .routes(routes!(complaints::analysis))
         .routes(routes!(complaints::get))
         .routes(routes!(complaints::acknowledge))
         .routes(routes!(complaints::claim))

@@ -109,6 +109,10 @@ pub struct ComplaintFilter {
     pub repeat: Option<bool>,
     pub ticket_id: Option<i64>,
     pub customer_id: Option<i64>,
+    /// Received at or after this instant.
+    pub received_from: Option<Millis>,
+    /// Received before this instant.
+    pub received_to: Option<Millis>,
 }
 
 #[async_trait]

@@ -43,6 +43,11 @@ pub fn sqlite() -> Migrator {
         (19, "shop_actions", include_str!("../migrations/sqlite/0019_shop_actions.sql")),
         (20, "return_rules", include_str!("../migrations/sqlite/0020_return_rules.sql")),
         (21, "nps", include_str!("../migrations/sqlite/0021_nps.sql")),
+        (
+            22,
+            "complaint_handling_target",
+            include_str!("../migrations/sqlite/0022_complaint_handling_target.sql"),
+        ),
     ])
 }
 
@@ -69,5 +74,10 @@ pub fn postgres() -> Migrator {
         (19, "shop_actions", include_str!("../migrations/postgres/0019_shop_actions.sql")),
         (20, "return_rules", include_str!("../migrations/postgres/0020_return_rules.sql")),
         (21, "nps", include_str!("../migrations/postgres/0021_nps.sql")),
+        (
+            22,
+            "complaint_handling_target",
+            include_str!("../migrations/postgres/0022_complaint_handling_target.sql"),
+        ),
     ])
 }

@@ -341,7 +341,8 @@ impl ComplaintStore for StoreImpl {
              AND ($6 = -1 OR ($6 = 1 AND due_at IS NOT NULL AND due_at <= $7) OR ($6 = 0 AND (due_at IS NULL OR due_at > $7))) \
              AND ($8 = -1 OR ($8 = 1 AND is_repeat) OR ($8 = 0 AND NOT is_repeat)) \
              AND ($9 IS NULL OR ticket_id = $9) AND ($10 IS NULL OR customer_id = $10) \
-             AND ($11 = 0 OR id < $11) ORDER BY id DESC LIMIT $12",
+             AND ($11 = 0 OR id < $11) AND ($13 IS NULL OR received_at >= $13) AND ($14 IS NULL OR received_at < $14) \
+             ORDER BY id DESC LIMIT $12",
         )
         .bind(s.merchant_filter())
         .bind(f.merchant_id)
@@ -355,6 +356,8 @@ impl ComplaintStore for StoreImpl {
         .bind(f.customer_id)
         .bind(page.after.unwrap_or(0))
         .bind(page.limit + 1)
+        .bind(f.received_from.map(|m| m.0))
+        .bind(f.received_to.map(|m| m.0))
         .fetch_all(&self.reader)
         .await?;
         let items = rows.iter().map(cmp_row).collect::<Result<Vec<_>>>()?;

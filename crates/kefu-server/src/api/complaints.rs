@@ -105,7 +105,8 @@ pub struct ComplaintQuery {
     pub stage: Option<Stage>,
     pub severity: Option<Severity>,
     pub source: Option<ComplaintSource>,
-    /// Past the deadline running in its stage (acknowledgement, or the 12315 mediation deadline).
+    /// Past the deadline running in its stage (acknowledgement, the 24-hour handling target, the 12315
+    /// mediation deadline).
     pub overdue: Option<bool>,
     /// Repeat complaints (重复投诉) only, or none of them.
     pub repeat: Option<bool>,
@@ -113,6 +114,10 @@ pub struct ComplaintQuery {
     pub customer_id: Option<i64>,
     /// Platform staff may narrow to one merchant.
     pub merchant_id: Option<i64>,
+    /// Received at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Received before (RFC 3339).
+    pub to: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1 to 200 (default 50).
@@ -137,12 +142,107 @@ pub async fn list(
         repeat: q.repeat,
         ticket_id: q.ticket_id,
         customer_id: q.customer_id,
+        received_from: instant("from", q.from.as_deref())?,
+        received_to: instant("to", q.to.as_deref())?,
     };
     let now = g.ctx.now;
     let p = state.store.list_complaints(&g.scope, &f, now, page).await?;
     Ok(Json(Page {
         items: p.items.into_iter().map(|c| with_now(c, now)).collect(),
         next_cursor: p.next_cursor,
+    }))
+}
+
+fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<Millis>> {
+    v.map(|t| {
+        Millis::parse_rfc3339(t).ok_or_else(|| {
+            bad(
+                field,
+                format!("{field} must be an RFC 3339 time (e.g. 2026-11-01T00:00:00+08:00), not '{t}'"),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// The complaints one analysis reads at most; a longer period is cut (`truncated`).
+pub const ANALYSIS_LIMIT: usize = 20_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisQuery {
+    /// Platform staff may narrow to one merchant.
+    pub merchant_id: Option<i64>,
+    /// Complaints received at or after (RFC 3339; default: 30 days back).
+    pub from: Option<String>,
+    /// Complaints received before (RFC 3339; default: now).
+    pub to: Option<String>,
+}
+
+/// The complaint analysis of a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintReport {
+    pub from: Millis,
+    pub to: Millis,
+    pub merchant_id: Option<i64>,
+    /// More complaints were received than one analysis reads ([`ANALYSIS_LIMIT`]): the newest were analysed.
+    pub truncated: bool,
+    pub analysis: kefu_core::complaint_analysis::ComplaintAnalysis,
+}
+
+/// The complaint analysis (投诉分析) of the complaints received in a period: by source, severity and
+/// stage, repeat complaints, acknowledgement and 24-hour handling on time, disputed remedies, time to
+/// remedy and to close, satisfaction at the follow-up visit, 12315 deadlines, and whom the
+/// investigations found responsible.
+#[utoipa::path(get, path = "/api/v1/reports/complaints", tag = "complaints", params(AnalysisQuery),
+    responses((status = 200, body = ComplaintReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn analysis(
+    State(state): State<AppState>,
+    g: Gate<perm::SlaRead>,
+    ApiQuery(q): ApiQuery<AnalysisQuery>,
+) -> ApiResult<Json<ComplaintReport>> {
+    let now = g.ctx.now;
+    let to = instant("to", q.to.as_deref())?.unwrap_or(Millis(now.0 + 1));
+    let from = instant("from", q.from.as_deref())?.unwrap_or(Millis(to.0 - 30 * Millis::DAY));
+    if from >= to {
+        return Err(bad("from", "from must be before to"));
+    }
+    // Merchant staff: their own merchant (another one is not found); platform staff: as asked.
+    let merchant = match g.scope.merchant_filter() {
+        Some(m) => {
+            g.scope.owner_for_new(q.merchant_id)?;
+            Some(m)
+        }
+        None => q.merchant_id,
+    };
+    let f = ComplaintFilter {
+        merchant_id: merchant,
+        received_from: Some(from),
+        received_to: Some(to),
+        ..Default::default()
+    };
+    let mut states = Vec::new();
+    let mut page = kefu_store::PageReq::first(200);
+    let truncated = loop {
+        let p = state.store.list_complaints(&g.scope, &f, now, page).await?;
+        states.extend(p.items.into_iter().map(|c| c.workflow));
+        if states.len() >= ANALYSIS_LIMIT {
+            break p.next_cursor.is_some() || states.len() > ANALYSIS_LIMIT;
+        }
+        match p.next_cursor.and_then(|c| c.parse().ok()) {
+            Some(after) => page.after = Some(after),
+            None => break false,
+        }
+    };
+    states.truncate(ANALYSIS_LIMIT);
+    Ok(Json(ComplaintReport {
+        from,
+        to,
+        merchant_id: merchant,
+        truncated,
+        analysis: kefu_core::complaint_analysis::analyse(&states, now),
     }))
 }
 

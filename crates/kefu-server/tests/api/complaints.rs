@@ -116,7 +116,9 @@ async fn acknowledgement_to_close(backend: Backend) {
 
     let c = step(&d, &d.agent, id, "acknowledge", json!({"note": "已致歉并受理"})).await;
     assert_eq!(c["workflow"]["stage"], "acknowledged");
-    assert_eq!(c["due_at"], Value::Null, "no deadline runs for a customer complaint once acknowledged");
+    // Acknowledged: the 24-hour handling target (处理时限) runs until a remedy is proposed.
+    let due = Millis::parse_rfc3339(c["due_at"].as_str().unwrap()).unwrap();
+    assert_eq!(due.0 - received.0, 24 * 3_600_000);
     step(&d, &d.agent, id, "claim", json!({"claim": "退款申请7天未到账", "demand": "立即退款并补偿运费"}))
         .await;
     let c = step(
@@ -145,7 +147,12 @@ async fn acknowledgement_to_close(backend: Backend) {
     let (_, td) = d.app.get(&format!("/api/v1/tickets/{t}"), &d.agent).await;
     assert_eq!(td["ticket"]["status"], "open", "{td}");
 
-    step(&d, &d.agent, id, "remedy", json!({"remedy": "立即退款"})).await;
+    let c = step(&d, &d.agent, id, "remedy", json!({"remedy": "立即退款"})).await;
+    assert_eq!(
+        c["due_at"],
+        Value::Null,
+        "no deadline runs for a customer complaint once a remedy is proposed"
+    );
     let c = step(&d, &d.agent, id, "customer-response", json!({"agrees": false, "note": "还要补偿"})).await;
     assert_eq!(c["workflow"]["stage"], "disagreed");
     assert_eq!(c["workflow"]["disagreements"], 1);
@@ -327,6 +334,113 @@ async fn repeat_complaint_is_flagged(backend: Backend) {
 }
 both_backends!(repeat_complaint_is_flagged);
 
+/// The complaint analysis (投诉分析) of a period: counts, repeat complaints, acknowledgement and 24-hour
+/// handling on time, satisfaction at the visit, whom the investigations found responsible; one merchant's
+/// complaints only.
+async fn complaint_analysis(backend: Backend) {
+    let d = desk(backend).await;
+    let (_, dep) = d.app.post("/api/v1/departments", &d.admin, json!({"code": "wh", "name": "仓储部"})).await;
+    let dep = dep["id"].as_i64().unwrap();
+    let cust = customer(&d, "赵敏", "13900005555").await;
+    // 1: received two days ago, acknowledged, no remedy yet: past its 24-hour handling target.
+    let two_days_ago = kefu_server::auth::now().plus_ms(-2 * 86_400_000).to_rfc3339();
+    let c = open(
+        &d,
+        ticket(&d, cust, "E-5001").await,
+        json!({"source": "customer", "severity": "normal", "summary": "发错颜色", "received_at": two_days_ago}),
+    )
+    .await;
+    let late = c["id"].as_i64().unwrap();
+    let c = step(&d, &d.agent, late, "acknowledge", json!({})).await;
+    assert_eq!(c["overdue"], true, "the handling target passed: {c}");
+    let (_, list) = d.app.get("/api/v1/complaints?overdue=true", &d.agent).await;
+    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![late]);
+    // 2: the same customer again (a repeat), handled at once and closed, satisfaction 4 at the visit.
+    let c = open(
+        &d,
+        ticket(&d, cust, "E-5002").await,
+        json!({"source": "customer", "severity": "serious", "summary": "又发错"}),
+    )
+    .await;
+    assert_eq!(c["repeat"], true);
+    let id = c["id"].as_i64().unwrap();
+    step(&d, &d.agent, id, "acknowledge", json!({})).await;
+    step(&d, &d.agent, id, "claim", json!({"claim": "发错颜色", "demand": "换货"})).await;
+    step(&d, &d.agent, id, "investigation", json!({"department_id": dep, "request": "查拣货记录"})).await;
+    step(&d, &d.agent, id, "findings", json!({"findings": "拣货错误", "responsible": "仓储部"})).await;
+    step(&d, &d.agent, id, "remedy", json!({"remedy": "换货并补偿5元"})).await;
+    step(&d, &d.agent, id, "customer-response", json!({"agrees": true})).await;
+    step(&d, &d.agent, id, "execution", json!({"result": "已换货"})).await;
+    step(&d, &d.agent, id, "follow-up", json!({"result": "已收到", "satisfaction": 4})).await;
+    step(&d, &d.agent, id, "close", json!({"summary": "结案"})).await;
+    // Merchant B's complaint is not merchant A's business.
+    let (_, bc) = d.app.post("/api/v1/customers", &d.other, json!({"display_name": "别家客户"})).await;
+    let (_, bt) = d
+        .app
+        .post(
+            "/api/v1/tickets",
+            &d.other,
+            json!({"customer_id": bc["id"], "channel": "web", "subject": "投诉", "body": "服务差"}),
+        )
+        .await;
+    let (s, b) = d
+        .app
+        .post(
+            "/api/v1/complaints",
+            &d.other,
+            json!({"ticket_id": bt["id"], "source": "customer", "severity": "major", "summary": "服务差"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+
+    let (s, r) = d.app.get("/api/v1/reports/complaints", &d.supervisor).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let a = &r["analysis"];
+    let counts = (a["received"].as_u64(), a["closed"].as_u64(), a["open"].as_u64());
+    assert_eq!(counts, (Some(2), Some(1), Some(1)), "{r}");
+    assert_eq!((a["repeat"].as_u64(), a["repeat_rate"].as_f64()), (Some(1), Some(0.5)));
+    // The late one was acknowledged two days after receipt, past its 24-hour target.
+    assert_eq!((a["acknowledged"].as_u64(), a["acknowledged_on_time"].as_u64()), (Some(2), Some(1)));
+    assert_eq!((a["handled"].as_u64(), a["handled_on_time"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(a["handling_overdue"], 1);
+    assert_eq!(a["overdue"], 1);
+    assert_eq!((a["visits"].as_u64(), a["avg_visit_satisfaction"].as_f64()), (Some(1), Some(4.0)));
+    assert_eq!(a["responsible"], json!([{"key": "仓储部", "label": "仓储部", "count": 1}]));
+    let severity = |k: &str| {
+        a["by_severity"].as_array().unwrap().iter().find(|t| t["key"] == k).unwrap()["count"].clone()
+    };
+    assert_eq!((severity("serious"), severity("normal"), severity("major")), (json!(1), json!(1), json!(0)));
+    assert_eq!(r["truncated"], false);
+    // Platform staff see both merchants, or narrow to one.
+    d.app.user("p.super", Role::Supervisor, None).await;
+    let root = d.app.login("p.super").await;
+    let (_, all) = d.app.get("/api/v1/reports/complaints", &root).await;
+    assert_eq!(all["analysis"]["received"], 3);
+    let merchant_b = b["merchant_id"].as_i64().unwrap();
+    let (_, only_b) = d.app.get(&format!("/api/v1/reports/complaints?merchant_id={merchant_b}"), &root).await;
+    assert_eq!(only_b["analysis"]["received"], 1);
+    // Merchant A's supervisor cannot read merchant B's.
+    let (s, _) =
+        d.app.get(&format!("/api/v1/reports/complaints?merchant_id={merchant_b}"), &d.supervisor).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A period before these complaints: nothing. Bad periods name the field.
+    let (_, none) = d.app.get("/api/v1/reports/complaints?to=2026-01-01T00:00:00Z", &d.supervisor).await;
+    assert_eq!(none["analysis"]["received"], 0);
+    assert_eq!(none["analysis"]["repeat_rate"], Value::Null);
+    let (s, e) = d.app.get("/api/v1/reports/complaints?from=yesterday", &d.supervisor).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
+    let (s, e) = d
+        .app
+        .get("/api/v1/reports/complaints?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", &d.supervisor)
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
+    // The list takes the same period.
+    let (_, list) = d.app.get("/api/v1/complaints?to=2026-01-01T00:00:00Z", &d.agent).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+}
+both_backends!(complaint_analysis);
+
 async fn regulator_deadlines(backend: Backend) {
     let d = desk(backend).await;
     let cust = customer(&d, "赵六", "13400005555").await;
@@ -367,8 +481,10 @@ async fn regulator_deadlines(backend: Backend) {
     let now = kefu_server::auth::now();
     // 45 working days are about 9 weeks, more with holidays.
     assert!(mediate.0 > now.0 + 60 * 86_400_000 && mediate.0 < now.0 + 90 * 86_400_000, "{mediate:?}");
-    assert_eq!(c["due_at"], c["workflow"]["regulator"]["mediate_due"]);
-    assert_eq!(c["overdue"], false);
+    // It came in September: the 24-hour handling target, earlier than mediation, passed long ago.
+    let received = Millis::parse_rfc3339(c["workflow"]["received_at"].as_str().unwrap()).unwrap();
+    assert_eq!(Millis::parse_rfc3339(c["due_at"].as_str().unwrap()), Some(received.plus_ms(24 * 3_600_000)));
+    assert_eq!(c["overdue"], true);
     // The notice shows the statutory deadlines.
     let (_, _, notice) = get_html(&d, &format!("/api/v1/complaints/{id}/notice"), &d.agent).await;
     assert!(notice.contains("12315 受理期限") && notice.contains("2026-10-15 23:59"), "{notice}");

@@ -534,6 +534,7 @@ const RULES: &[Rule] = &[
     Rule { method: "get", path: "/api/v1/nps/schedule", permission: "sla.read", kind: Kind::Read },
     Rule { method: "put", path: "/api/v1/nps/schedule", permission: "sla.manage", kind: Kind::Create },
     Rule { method: "get", path: "/api/v1/reports/nps", permission: "sla.read", kind: Kind::Read },
+    Rule { method: "get", path: "/api/v1/reports/complaints", permission: "sla.read", kind: Kind::Read },
     Rule { method: "get", path: "/api/v1/return-rules", permission: "aftersales.read", kind: Kind::Read },
     Rule { method: "put", path: "/api/v1/return-rules", permission: "authority.manage", kind: Kind::Create },
     Rule {

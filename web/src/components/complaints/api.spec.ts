@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import zhCN from '@/i18n/locales/zh-CN'
 import en from '@/i18n/locales/en'
-import { NEXT, SEVERITIES, SOURCES, STAGES, STEPS, stepIndex } from './api'
+import { NEXT, SEVERITIES, SOURCES, STAGES, STEPS, dueKind, percent, stepIndex } from './api'
 
 describe('complaint workflow in the UI', () => {
   it('offers exactly one next command per open stage and none when closed', () => {
@@ -19,6 +19,20 @@ describe('complaint workflow in the UI', () => {
     expect(stepIndex('proposed')).toBe(STEPS.indexOf('customer-response'))
     expect(stepIndex('visited')).toBe(STEPS.length - 1)
     expect(stepIndex('closed')).toBe(STEPS.length)
+  })
+
+  it('names the deadline running in each stage: acknowledgement, 24-hour handling until a remedy, then mediation', () => {
+    expect(dueKind('received')).toBe('ackDue')
+    for (const s of ['acknowledged', 'claim_recorded', 'investigating', 'investigated'] as const) expect(dueKind(s)).toBe('handleDue')
+    for (const s of ['proposed', 'disagreed', 'agreed', 'executed', 'visited'] as const) expect(dueKind(s)).toBe('mediateDue')
+    for (const m of [zhCN.complaints, en.complaints]) for (const k of ['ackDue', 'handleDue', 'mediateDue'] as const) expect(m[k]).toContain('{time}')
+  })
+
+  it('shows shares as whole percentages and nothing measured as a dash', () => {
+    expect(percent(null)).toBe('—')
+    expect(percent(0)).toBe('0%')
+    expect(percent(0.667)).toBe('67%')
+    expect(percent(1)).toBe('100%')
   })
 
   it('walks forward: each stage (a disagreement aside) points at a later step than the one before', () => {

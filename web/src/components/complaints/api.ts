@@ -147,8 +147,65 @@ export interface ComplaintQuery {
   limit?: number
 }
 
+/** Which deadline runs in a stage: acknowledgement (受理时限), the 24-hour handling target until a remedy
+ *  is proposed (处理时限), then the 12315 mediation deadline. */
+export function dueKind(stage: Stage): 'ackDue' | 'handleDue' | 'mediateDue' {
+  if (stage === 'received') return 'ackDue'
+  if (stage === 'acknowledged' || stage === 'claim_recorded' || stage === 'investigating' || stage === 'investigated') return 'handleDue'
+  return 'mediateDue'
+}
+
+/** One line of a breakdown. */
+export interface Tally {
+  key: string
+  label: string
+  count: number
+}
+
+/** 投诉分析: the complaints received in a period (rates 0–1, `null` when nothing was measured). */
+export interface ComplaintAnalysis {
+  received: number
+  closed: number
+  open: number
+  overdue: number
+  by_source: Tally[]
+  by_severity: Tally[]
+  by_stage: Tally[]
+  repeat: number
+  repeat_rate: number | null
+  acknowledged: number
+  acknowledged_on_time: number
+  acknowledge_on_time_rate: number | null
+  handled: number
+  handled_on_time: number
+  handle_on_time_rate: number | null
+  handling_overdue: number
+  disputed: number
+  disagreements: number
+  avg_hours_to_remedy: number | null
+  avg_hours_to_close: number | null
+  visits: number
+  avg_visit_satisfaction: number | null
+  regulator: { received: number; accepted_on_time: number; closed_in_time: number; overdue: number }
+  responsible: Tally[]
+}
+
+export interface ComplaintReport {
+  from: Timestamp
+  to: Timestamp
+  merchant_id: Id | null
+  truncated: boolean
+  analysis: ComplaintAnalysis
+}
+
+/** A share as a whole percentage ("—" when nothing was measured). */
+export function percent(rate: number | null): string {
+  return rate === null ? '—' : `${Math.round(rate * 100)}%`
+}
+
 export const complaintsApi = {
   list: (q: ComplaintQuery) => http.get<Page<Complaint>>('/complaints', { ...q }),
+  analysis: (q: { from?: Timestamp; to?: Timestamp; merchant_id?: Id }) => http.get<ComplaintReport>('/reports/complaints', { ...q }),
   get: (id: Id) => http.get<ComplaintDetail>(`/complaints/${id}`),
   create: (body: NewComplaint) => http.post<Complaint>('/complaints', body),
   command: (id: Id, command: Command, body: Record<string, unknown>) => http.post<Complaint>(`/complaints/${id}/${command}`, body),
