@@ -3,7 +3,7 @@
 // 渠道设置 → 店铺系统 and imports orders from a CSV file; the demo shop places an order that it
 // pushes, signed, to kefu; an agent sees the diamond member's benefits beside the ticket, sends a refund to
 // the shop from the order panel, and reads the shop's answer in the ticket's timeline. The merchant admin
-// also sets return rules per category and the NPS survey schedule.
+// also sets return rules per category, the member rights of its tiers and the NPS survey schedule.
 //
 //   KEFU_URL=http://127.0.0.1:18080 KEFU_ADMIN_USER=admin KEFU_ADMIN_PASSWORD='…' \
 //   [KEFU_SCREENSHOTS=/tmp/shots] [CHROMIUM=/usr/bin/chromium] node --test e2e/shop.test.mjs
@@ -104,6 +104,28 @@ describe('kefu shop system integration', { timeout: 240_000 }, () => {
     assert.equal(saved.status, 200, JSON.stringify(saved.body))
     assert.equal(saved.body.rules.categories[0].policy.no_reason_days, 15)
     await screenshot('return-rules')
+  })
+
+  it('sets the member rights of the merchant (会员权益设置), a bad tier code refused next to the field', async () => {
+    const card = page.locator('[data-test=member-rights-card]')
+    await card.locator('[data-test=member-rights-row-gold]').waitFor()
+    await card.locator('[data-test=member-rights-days-gold] input').fill('10')
+    await card.locator('[data-test=member-rights-priority-gold]').click()
+    await card.locator('[data-test=member-rights-add]').click()
+    const code = card.locator('[data-test=member-rights-code]').last()
+    await code.fill('VIP Plus')
+    const refused = await responseOf(page, 'PUT', '/member-tiers', () => card.locator('[data-test=member-rights-save]').click())
+    assert.equal(refused.status, 422)
+    assert.equal(refused.body.error.field, 'tiers[4].tier')
+    await card.locator('[data-test=member-rights-code-error]', { hasText: 'lower-case letters' }).waitFor()
+    await code.fill('vip-plus')
+    const saved = await responseOf(page, 'PUT', '/member-tiers', () => card.locator('[data-test=member-rights-save]').click())
+    assert.equal(saved.status, 200, JSON.stringify(saved.body))
+    const gold = saved.body.find((t) => t.tier === 'gold')
+    assert.deepEqual([gold.custom, gold.priority_service, gold.extra_return_days], [true, true, 10])
+    assert.ok(saved.body.some((t) => t.tier === 'vip-plus'))
+    await card.locator('[data-test=member-rights-row-gold]', { hasText: '商家自定' }).waitFor()
+    await screenshot('member-rights')
   })
 
   it('schedules NPS surveys beside the satisfaction figures', async () => {

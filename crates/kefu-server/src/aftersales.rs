@@ -36,7 +36,7 @@ pub fn timeouts() -> CaseTimeouts {
 
 /// The return windows for one item: the merchant's rules for its product category (or the merchant's
 /// default, or the platform's), with the days the customer's member tier adds to the no-reason window
-/// (会员权益, [`kefu_core::member`]).
+/// under the merchant's member rights (会员权益, [`kefu_core::member`]).
 pub async fn return_policy(
     state: &AppState,
     merchant_id: i64,
@@ -45,12 +45,12 @@ pub async fn return_policy(
 ) -> kefu_core::aftersales::eligibility::ReturnPolicy {
     let scope = Scope::channel(Some(merchant_id), Action::AftersalesRead);
     let rules = state.store.get_return_rules(&scope, merchant_id).await.ok().flatten().unwrap_or_default();
-    let tier = match customer_id {
-        Some(id) => state.store.customer_tier(id).await.ok().flatten().map(|(t, _)| t),
+    let member = match customer_id {
+        Some(id) => state.store.customer_tier(id).await.ok().flatten(),
         None => None,
     };
     kefu_core::aftersales::eligibility::ReturnPolicy {
-        member_extra_days: kefu_core::member::return_window_extra_days(tier.as_deref()),
+        member_extra_days: member.map_or(0, |(tier, _, rights)| rights.return_window_extra_days(Some(&tier))),
         ..rules.for_category(category)
     }
 }

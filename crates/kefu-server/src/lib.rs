@@ -114,7 +114,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::get_customer, customers::update_customer))
         .routes(routes!(customers::reveal))
         .routes(routes!(customers::merge))
-        .routes(routes!(customers::member_tiers))
+        .routes(routes!(customers::member_tiers, customers::put_member_tiers))
         .routes(routes!(customers::history))
         .routes(routes!(audit::list_audit))
         .routes(routes!(tickets::list_tickets, tickets::create_ticket))

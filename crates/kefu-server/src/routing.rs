@@ -68,6 +68,22 @@ pub async fn lapse_offers(state: &AppState, now: Millis) -> ApiResult<usize> {
     Ok(n)
 }
 
+/// The routing queue: active tickets nobody holds, oldest first, a customer whose member tier has priority
+/// service under the merchant's rights (会员权益) counted as a VIP.
+pub async fn waiting(state: &AppState) -> ApiResult<Vec<kefu_core::routing::Request>> {
+    let mut waiting = state.store.waiting_tickets(ROUND_LIMIT).await?;
+    if waiting.iter().any(|r| r.member_tier.is_some()) {
+        let own: std::collections::HashMap<i64, kefu_core::member::MemberRights> =
+            state.store.all_member_rights().await?.into_iter().collect();
+        let platform = kefu_core::member::MemberRights::default();
+        for r in &mut waiting {
+            let rights = r.merchant_id.and_then(|m| own.get(&m)).unwrap_or(&platform);
+            r.vip = rights.is_priority(r.vip, r.member_tier.as_deref());
+        }
+    }
+    Ok(waiting)
+}
+
 /// One routing round at `now`: returns how many tickets were assigned or offered.
 pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
     let groups = state.store.all_groups().await?;
@@ -76,7 +92,7 @@ pub async fn round(state: &AppState, now: Millis) -> ApiResult<usize> {
     }
     lapse_offers(state, now).await?;
     let offer_ms = state.config.offer_timeout_secs as i64 * 1000;
-    let waiting = state.store.waiting_tickets(ROUND_LIMIT).await?;
+    let waiting = waiting(state).await?;
     if waiting.is_empty() {
         return Ok(0);
     }

@@ -421,9 +421,9 @@ pub async fn customer_facts(state: &AppState, rt: &SlaRuntime, customer_id: Opti
         return CustomerFacts::default();
     };
     match state.store.customer_tier(id).await {
-        // A tier with priority service (会员权益) is served like a VIP.
-        Ok(Some((tier, vip))) => {
-            CustomerFacts { vip: kefu_core::member::is_priority(vip, Some(&tier)), member_tier: Some(tier) }
+        // A tier with priority service under the merchant's rights (会员权益) is served like a VIP.
+        Ok(Some((tier, vip, rights))) => {
+            CustomerFacts { vip: rights.is_priority(vip, Some(&tier)), member_tier: Some(tier) }
         }
         _ => CustomerFacts::default(),
     }

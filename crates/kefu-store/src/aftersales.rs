@@ -10,6 +10,7 @@ use kefu_core::aftersales::eligibility::Outcome;
 use kefu_core::aftersales::rules::ReturnRules;
 use kefu_core::aftersales::{AfterSalesKind, Proof, Reason};
 use kefu_core::authz::Scope;
+use kefu_core::member::MemberRights;
 use kefu_core::ticket::TicketEvent;
 use kefu_core::time::Millis;
 use kefu_core::DomainError;
@@ -157,6 +158,18 @@ pub trait AfterSalesStore: Send + Sync {
         merchant_id: i64,
         rules: &ReturnRules,
     ) -> Result<()>;
+    /// The merchant's member rights (会员权益设置), if it set its own.
+    async fn get_member_rights(&self, s: &Scope, merchant_id: i64) -> Result<Option<MemberRights>>;
+    /// Set the merchant's member rights (validated by the caller), with the audit record.
+    async fn put_member_rights(
+        &self,
+        s: &Scope,
+        ctx: &AuditCtx,
+        merchant_id: i64,
+        rights: &MemberRights,
+    ) -> Result<()>;
+    /// Every merchant's own member rights (the router applies them to a round's waiting tickets).
+    async fn all_member_rights(&self) -> Result<Vec<(i64, MemberRights)>>;
     /// Open a case: the order is locked (cases of one order are opened one at a time), the ticket and the
     /// proofs' attachments must belong to it, and no open case of the order may cover the same item
     /// (409). `build` gets the new case (no events yet) and makes its first events.

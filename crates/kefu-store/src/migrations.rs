@@ -48,6 +48,7 @@ pub fn sqlite() -> Migrator {
             "complaint_handling_target",
             include_str!("../migrations/sqlite/0022_complaint_handling_target.sql"),
         ),
+        (23, "member_rights", include_str!("../migrations/sqlite/0023_member_rights.sql")),
     ])
 }
 
@@ -79,5 +80,6 @@ pub fn postgres() -> Migrator {
             "complaint_handling_target",
             include_str!("../migrations/postgres/0022_complaint_handling_target.sql"),
         ),
+        (23, "member_rights", include_str!("../migrations/postgres/0023_member_rights.sql")),
     ])
 }

@@ -90,7 +90,8 @@ pub trait RoutingStore: Send + Sync {
     async fn online_agents(&self) -> Result<Vec<AgentState>>;
     /// Every group, for a routing round.
     async fn all_groups(&self) -> Result<Vec<SkillGroup>>;
-    /// Active tickets nobody holds, oldest first: the routing queue.
+    /// Active tickets nobody holds, oldest first: the routing queue. `vip` is the customer's own flag;
+    /// callers go through `kefu_server::routing::waiting`, which adds the member tier's priority.
     async fn waiting_tickets(&self, limit: i64) -> Result<Vec<Request>>;
     /// Offered chats whose offer ran out by `now` without acceptance: (ticket, agent).
     async fn lapsed_offers(&self, now: Millis, limit: i64) -> Result<Vec<(i64, i64)>>;

@@ -281,6 +281,60 @@ impl AfterSalesStore for StoreImpl {
         Ok(())
     }
 
+    async fn get_member_rights(&self, s: &Scope, merchant_id: i64) -> Result<Option<kefu_core::member::MemberRights>> {
+        if !s.sees(Some(merchant_id)) {
+            return Ok(None);
+        }
+        let r = sqlx::query("SELECT rights FROM member_rights WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(r) = r else { return Ok(None) };
+        let text: String = r.try_get("rights")?;
+        Ok(Some(serde_json::from_str(&text).map_err(|_| corrupt("member rights", &text))?))
+    }
+
+    async fn put_member_rights(&self, s: &Scope, ctx: &AuditCtx, merchant_id: i64, rights: &kefu_core::member::MemberRights) -> Result<()> {
+        if !s.sees(Some(merchant_id)) {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let text = serde_json::to_string(rights).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT id FROM merchants WHERE id = $1").bind(merchant_id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let before = sqlx::query(&format!("SELECT rights FROM member_rights WHERE merchant_id = $1{FOR_UPDATE}"))
+            .bind(merchant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<String, _>("rights"))
+            .transpose()?;
+        sqlx::query(
+            "INSERT INTO member_rights (merchant_id, rights, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (merchant_id) DO UPDATE SET rights = $2, updated_at = $3",
+        )
+        .bind(merchant_id)
+        .bind(&text)
+        .bind(ctx.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let entry = ctx.entry("member_rights.put", "member_rights", Some(merchant_id.to_string()), Some(merchant_id), before, Some(text));
+        append_audit_in(&mut tx, ctx.now, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn all_member_rights(&self) -> Result<Vec<(i64, kefu_core::member::MemberRights)>> {
+        let rows = sqlx::query("SELECT merchant_id, rights FROM member_rights ORDER BY merchant_id").fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("rights")?;
+                Ok((r.try_get("merchant_id")?, serde_json::from_str(&text).map_err(|_| corrupt("member rights", &text))?))
+            })
+            .collect()
+    }
+
     async fn create_case(
         &self,
         s: &Scope,

@@ -461,11 +461,9 @@ impl RoutingStore for StoreImpl {
                     channel,
                     category: r.try_get("category")?,
                     priority: kefu_core::ticket::Priority::parse(&priority)?,
-                    // A tier with priority service (会员权益) is queued and grouped like a VIP.
-                    vip: kefu_core::member::is_priority(
-                        r.try_get::<Option<bool>, _>("vip")?.unwrap_or(false),
-                        r.try_get::<Option<String>, _>("member_tier")?.as_deref(),
-                    ),
+                    // The customer's own VIP flag; the router adds the priority of the member tier under the
+                    // merchant's rights (会员权益, `routing::waiting`).
+                    vip: r.try_get::<Option<bool>, _>("vip")?.unwrap_or(false),
                     member_tier: r.try_get("member_tier")?,
                     language: None,
                     arrived_at: Millis(r.try_get("created_at")?),

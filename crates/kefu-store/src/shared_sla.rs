@@ -426,9 +426,22 @@ impl SlaStore for StoreImpl {
         Ok(())
     }
 
-    async fn customer_tier(&self, customer_id: i64) -> Result<Option<(String, bool)>> {
-        let r = sqlx::query("SELECT member_tier, vip FROM customers WHERE id = $1").bind(customer_id).fetch_optional(&self.reader).await?;
-        r.map(|r| Ok((r.try_get("member_tier")?, r.try_get("vip")?))).transpose()
+    async fn customer_tier(&self, customer_id: i64) -> Result<Option<(String, bool, kefu_core::member::MemberRights)>> {
+        let r = sqlx::query(
+            "SELECT c.member_tier, c.vip, m.rights FROM customers c LEFT JOIN member_rights m ON m.merchant_id = c.merchant_id \
+             WHERE c.id = $1",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        r.map(|r| {
+            let rights = match r.try_get::<Option<String>, _>("rights")? {
+                Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("member rights", &text))?,
+                None => kefu_core::member::MemberRights::default(),
+            };
+            Ok((r.try_get("member_tier")?, r.try_get("vip")?, rights))
+        })
+        .transpose()
     }
 
     async fn sla_live_counts(&self, s: &Scope, now: Millis, soon: Millis) -> Result<(i64, i64)> {

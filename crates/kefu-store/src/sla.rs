@@ -162,7 +162,11 @@ pub trait SlaStore: Send + Sync {
     /// Set one ticket's timer (e.g. to retry a check that failed).
     async fn sla_set_timer(&self, ticket_id: i64, due: Millis) -> Result<()>;
     /// A customer's member tier and VIP flag, for policy matching.
-    async fn customer_tier(&self, customer_id: i64) -> Result<Option<(String, bool)>>;
+    /// The customer's member tier, VIP flag and the merchant's own member rights (default: the platform's).
+    async fn customer_tier(
+        &self,
+        customer_id: i64,
+    ) -> Result<Option<(String, bool, kefu_core::member::MemberRights)>>;
     /// For the live view, in the scope: tickets whose timer falls due by `soon`, and tickets with a running
     /// clock already past its target.
     async fn sla_live_counts(&self, s: &Scope, now: Millis, soon: Millis) -> Result<(i64, i64)>;

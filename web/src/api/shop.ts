@@ -60,6 +60,16 @@ export interface TierRights {
   free_return_shipping: boolean
   extra_return_days: number
   benefits: string[]
+  /** Set by the merchant (false: the platform's default). */
+  custom: boolean
+}
+
+/** A merchant's setting of one tier's rights (会员权益设置). */
+export interface TierSetting {
+  tier: string
+  priority_service: boolean
+  free_return_shipping: boolean
+  extra_return_days: number
 }
 
 const merchantQuery = (merchant: Id | null | undefined) => (merchant ? { merchant_id: merchant } : undefined)
@@ -74,7 +84,9 @@ export const shopApi = {
   orderActions: (order: Id) => http.get<ShopActionRecord[]>(`/orders/${order}/shop-actions`),
   send: (ticket: Id, order: Id, action: ShopActionRequest) =>
     http.post<ShopActionRecord>(`/tickets/${ticket}/shop-actions`, { order_id: order, action }),
-  memberTiers: () => http.get<TierRights[]>('/member-tiers'),
+  memberTiers: (merchant?: Id | null) => http.get<TierRights[]>('/member-tiers', merchantQuery(merchant)),
+  putMemberTiers: (tiers: TierSetting[], merchant?: Id | null) =>
+    http.put<TierRights[]>('/member-tiers', { merchant_id: merchant || undefined, tiers }),
 }
 
 

@@ -239,10 +239,59 @@ pub async fn history(
     Ok(Json(state.store.list_tickets(&g.scope, &f, page).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TiersQuery {
+    /// Platform staff name the merchant (default: the platform's rights); merchant staff read their own.
+    pub merchant_id: Option<i64>,
+}
+
 /// The member tiers (会员等级) and the rights kefu applies for each (EC-5): priority service in routing and
-/// SLA, free return shipping, a longer no-reason return window in the eligibility check.
-#[utoipa::path(get, path = "/api/v1/member-tiers", tag = "customers",
-    responses((status = 200, body = Vec<kefu_core::member::TierRights>)))]
-pub async fn member_tiers(_g: Gate<perm::CustomerRead>) -> Json<Vec<kefu_core::member::TierRights>> {
-    Json(kefu_core::member::all())
+/// SLA, free return shipping, a longer no-reason return window in the eligibility check. The merchant's
+/// own setting where it made one (`custom`), else the platform's.
+#[utoipa::path(get, path = "/api/v1/member-tiers", tag = "customers", params(TiersQuery),
+    responses((status = 200, body = Vec<kefu_core::member::TierRights>), (status = 404, body = ErrorBody)))]
+pub async fn member_tiers(
+    State(state): State<AppState>,
+    g: Gate<perm::CustomerRead>,
+    ApiQuery(q): ApiQuery<TiersQuery>,
+) -> ApiResult<Json<Vec<kefu_core::member::TierRights>>> {
+    let rights = match g.scope.owner_for_new(q.merchant_id)? {
+        Some(m) => state.store.get_member_rights(&g.scope, m).await?.unwrap_or_default(),
+        None => kefu_core::member::MemberRights::default(),
+    };
+    Ok(Json(rights.all()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TiersInput {
+    /// Platform staff name the merchant.
+    pub merchant_id: Option<i64>,
+    /// The tiers the merchant sets; a shipped tier left out keeps the platform's rights.
+    pub tiers: Vec<kefu_core::member::TierSetting>,
+}
+
+/// Set the merchant's member rights (会员权益设置). Bad settings are refused naming the field
+/// (`tiers[1].extra_return_days`).
+#[utoipa::path(put, path = "/api/v1/member-tiers", tag = "customers", request_body = TiersInput,
+    responses((status = 200, body = Vec<kefu_core::member::TierRights>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_member_tiers(
+    State(state): State<AppState>,
+    g: Gate<perm::AuthorityManage>,
+    ApiJson(b): ApiJson<TiersInput>,
+) -> ApiResult<Json<Vec<kefu_core::member::TierRights>>> {
+    let merchant = g.scope.owner_for_new(b.merchant_id)?.ok_or_else(|| {
+        ApiError::field(
+            ErrorCode::Validation,
+            "merchant_id",
+            "name the merchant whose member rights these are",
+        )
+    })?;
+    let rights = kefu_core::member::MemberRights { tiers: b.tiers };
+    rights.validate()?;
+    state.store.put_member_rights(&g.scope, &g.ctx, merchant, &rights).await?;
+    Ok(Json(rights.all()))
 }

@@ -291,13 +291,8 @@ pub struct LiveView {
 
 pub async fn live_view(state: &AppState, scope: &Scope, now: Millis) -> ApiResult<LiveView> {
     let groups = state.store.list_groups(scope).await?;
-    let waiting: Vec<_> = state
-        .store
-        .waiting_tickets(crate::routing::ROUND_LIMIT)
-        .await?
-        .into_iter()
-        .filter(|r| scope.sees(r.merchant_id))
-        .collect();
+    let waiting: Vec<_> =
+        crate::routing::waiting(state).await?.into_iter().filter(|r| scope.sees(r.merchant_id)).collect();
     let mut queues: BTreeMap<Option<i64>, QueueView> = BTreeMap::new();
     for g in &groups {
         queues.insert(

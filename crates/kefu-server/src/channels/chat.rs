@@ -404,9 +404,7 @@ pub async fn queue_position(
     merchant: Option<i64>,
     ticket: i64,
 ) -> ApiResult<Option<usize>> {
-    let waiting: Vec<_> = state
-        .store
-        .waiting_tickets(crate::routing::ROUND_LIMIT)
+    let waiting: Vec<_> = crate::routing::waiting(state)
         .await?
         .into_iter()
         .filter(|r| r.merchant_id == merchant && r.channel == Channel::Chat)
@@ -904,7 +902,7 @@ pub async fn refresh_queues(state: &AppState, h: &Hub) {
     if waiting_convs.is_empty() {
         return;
     }
-    let Ok(all) = state.store.waiting_tickets(crate::routing::ROUND_LIMIT).await else { return };
+    let Ok(all) = crate::routing::waiting(state).await else { return };
     for (conv, merchant, ticket) in waiting_convs {
         let mine: Vec<_> =
             all.iter().filter(|r| r.merchant_id == merchant && r.channel == Channel::Chat).cloned().collect();

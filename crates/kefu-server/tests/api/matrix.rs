@@ -531,6 +531,7 @@ const RULES: &[Rule] = &[
         kind: Kind::Item(Obj::Ticket),
     },
     Rule { method: "get", path: "/api/v1/member-tiers", permission: "customer.read", kind: Kind::Read },
+    Rule { method: "put", path: "/api/v1/member-tiers", permission: "authority.manage", kind: Kind::Create },
     Rule { method: "get", path: "/api/v1/nps/schedule", permission: "sla.read", kind: Kind::Read },
     Rule { method: "put", path: "/api/v1/nps/schedule", permission: "sla.manage", kind: Kind::Create },
     Rule { method: "get", path: "/api/v1/reports/nps", permission: "sla.read", kind: Kind::Read },
@@ -1378,6 +1379,9 @@ fn body_for(rule: &Rule, f: &Fixture, foreign_merchant: Option<i64>, platform_ca
         ("put", "/api/v1/nps/schedule") => json!({"interval_days": 30}),
         ("post", "/api/v1/tickets/{id}/shop-actions") => {
             json!({"order_id": f.order[0], "action": {"type": "cancel", "reason": "买错了"}})
+        }
+        ("put", "/api/v1/member-tiers") => {
+            json!({"tiers": [{"tier": "gold", "priority_service": true, "free_return_shipping": true, "extra_return_days": 5}]})
         }
         ("put", "/api/v1/return-rules") => {
             json!({"rules": kefu_core::aftersales::rules::ReturnRules::default()})

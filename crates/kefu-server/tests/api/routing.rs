@@ -474,7 +474,32 @@ both_backends!(two_agents_claiming_one_ticket_at_once_get_it_once);
 /// A member tier with priority service (钻石会员, EC-5) is served by the VIP-dedicated group like a VIP,
 /// while a regular member's ticket goes to the ordinary group.
 async fn a_priority_tier_is_served_by_the_vip_group(backend: Backend) {
+    priority_tiers(backend, false).await
+}
+both_backends!(a_priority_tier_is_served_by_the_vip_group);
+
+/// The merchant's own member rights (会员权益设置) decide who is served first: here diamond loses
+/// priority service and regular gains it.
+async fn the_merchants_member_rights_decide_priority(backend: Backend) {
+    priority_tiers(backend, true).await
+}
+both_backends!(the_merchants_member_rights_decide_priority);
+
+async fn priority_tiers(backend: Backend, swapped: bool) {
     let w = shop(backend).await;
+    if swapped {
+        let (s, b) = w
+            .app
+            .put(
+                "/api/v1/member-tiers",
+                &w.admin,
+                json!({"merchant_id": w.merchant, "tiers": [
+                    {"tier": "diamond", "priority_service": false, "free_return_shipping": true, "extra_return_days": 7},
+                    {"tier": "regular", "priority_service": true, "free_return_shipping": false, "extra_return_days": 0}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
     let (s, g) = w
         .app
         .post(
@@ -534,7 +559,11 @@ async fn a_priority_tier_is_served_by_the_vip_group(backend: Backend) {
         tickets.push(t["id"].as_i64().unwrap());
     }
     kefu_server::routing::round(&w.app.state(), kefu_server::auth::now()).await.unwrap();
-    assert_eq!(assignee(&w, tickets[0]).await, Some(w.a2.0), "the diamond member goes to VIP专席");
-    assert_eq!(assignee(&w, tickets[1]).await, Some(w.a1.0), "the regular member to 售后组");
+    let (vip, other) = if swapped { (tickets[1], tickets[0]) } else { (tickets[0], tickets[1]) };
+    assert_eq!(
+        assignee(&w, vip).await,
+        Some(w.a2.0),
+        "the priority member goes to VIP专席 (swapped: {swapped})"
+    );
+    assert_eq!(assignee(&w, other).await, Some(w.a1.0), "the other to 售后组 (swapped: {swapped})");
 }
-both_backends!(a_priority_tier_is_served_by_the_vip_group);

@@ -587,6 +587,45 @@ async fn member_tier_rights(backend: Backend) {
     assert_eq!(v["outcome"], "not_eligible", "{v}");
     let v = check(diamond_order).await;
     assert_eq!(v["outcome"], "eligible", "the diamond tier's longer window: {v}");
+
+    // The merchant sets its own rights (会员权益设置): regular members get five more days, diamond none.
+    let rights = json!({"tiers": [
+        {"tier": "regular", "priority_service": false, "free_return_shipping": false, "extra_return_days": 5},
+        {"tier": "diamond", "priority_service": true, "free_return_shipping": true, "extra_return_days": 0}]});
+    let (s, _) = w.app.put("/api/v1/member-tiers", &w.agent, rights.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an agent does not set rights");
+    let mut bad = rights.clone();
+    bad["tiers"][1]["extra_return_days"] = json!(31);
+    let (s, e) = w.app.put("/api/v1/member-tiers", &w.shop_admin, bad).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("tiers[1].extra_return_days"))
+    );
+    let (s, set) = w.app.put("/api/v1/member-tiers", &w.shop_admin, rights).await;
+    assert_eq!(s, StatusCode::OK, "{set}");
+    let (_, tiers) = w.app.get("/api/v1/member-tiers", &w.agent).await;
+    let tier = |code: &str| tiers.as_array().unwrap().iter().find(|t| t["tier"] == code).unwrap().clone();
+    assert_eq!(
+        (tier("regular")["custom"].clone(), tier("regular")["extra_return_days"].clone()),
+        (json!(true), json!(5))
+    );
+    assert_eq!(
+        (tier("gold")["custom"].clone(), tier("gold")["extra_return_days"].clone()),
+        (json!(false), json!(3))
+    );
+    assert!(tier("regular")["benefits"].to_string().contains("共 12 天"), "{tiers}");
+    // Ten days after sign-for: within the regular member's twelve now, past the diamond member's seven.
+    let v = check(regular_order).await;
+    assert_eq!(v["outcome"], "eligible", "the merchant's longer window for regular members: {v}");
+    let v = check(diamond_order).await;
+    assert_eq!(v["outcome"], "not_eligible", "{v}");
+    // Another merchant neither reads nor writes them.
+    let (_, mine) = w.app.get("/api/v1/member-tiers", &w.shop_admin).await;
+    let (s, _) = w.app.get(&format!("/api/v1/member-tiers?merchant_id={}", w.merchant), &w.other).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, others) = w.app.get("/api/v1/member-tiers", &w.other).await;
+    assert_ne!(others, mine);
+    assert!(others.as_array().unwrap().iter().all(|t| t["custom"] == false), "{others}");
 }
 both_backends!(member_tier_rights);
 
