@@ -8,6 +8,13 @@ args=()
 for a in "$@"; do
   if [ "$a" = "--no-demo" ]; then demo=0; else args+=("$a"); fi
 done
+# The demo connects the demo merchants to the demo shop at the address kefu serves on: take --listen.
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --listen) export KEFU_LISTEN="${args[$((i + 1))]:-}" ;;
+    --listen=*) export KEFU_LISTEN="${args[$i]#--listen=}" ;;
+  esac
+done
 if [ -f web/package.json ]; then
   scripts/web-build.sh
 fi

@@ -1,7 +1,8 @@
 //! `kefu demo`: a small living organisation so a newcomer sees kefu working — the platform with its own
 //! service department, two merchants with their teams, an outsourced team, users of every role with
 //! reporting lines, and customers of every member tier — and a few thousand realistic tickets of the two
-//! merchants (see [`crate::gen`]).
+//! merchants (see [`crate::gen`]), with a few complaints at different steps of their workflow. The loaded
+//! history is not replayed: the outbound channels' feed cursors start after it.
 //!
 //! `kefu demo --tickets 1000000 --messages-per-ticket 5` is also the data generator of the big benchmark:
 //! tickets are generated on a thread of their own and loaded in batches through `bulk_insert_tickets`,
@@ -178,7 +179,13 @@ async fn load_shop(store: &dyn Store, shop_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn load(store: &dyn Store, args: DemoArgs, shop_url: &str) -> anyhow::Result<()> {
+pub async fn load(
+    shared: std::sync::Arc<dyn Store>,
+    config: &kefu_server::Config,
+    args: DemoArgs,
+    shop_url: &str,
+) -> anyhow::Result<()> {
+    let store = shared.as_ref();
     if !(1.0..=1000.0).contains(&args.messages_per_ticket) {
         bail!("--messages-per-ticket must be between 1 and 1000");
     }
@@ -211,7 +218,106 @@ pub async fn load(store: &dyn Store, args: DemoArgs, shop_url: &str) -> anyhow::
         println!("{already}, but not the demo merchants); nothing to do");
         return Ok(());
     };
-    load_tickets(store, org, &args).await
+    load_tickets(store, org.clone(), &args).await?;
+    let state = kefu_server::AppState::new(shared.clone(), config.clone()).await?;
+    load_complaints(&state, &org).await?;
+    settle_feeds(store).await
+}
+
+/// A few complaints (投诉) on each shop's open tickets, at different points of the workflow, so 投诉管理
+/// and its analysis have something to show: one just received, one acknowledged with the claim recorded,
+/// one acknowledged a day late and still without a remedy (past its 24-hour handling target), and one
+/// forwarded by 12315. They go through the same service as the API's.
+async fn load_complaints(state: &kefu_server::AppState, org: &OrgRefs) -> anyhow::Result<()> {
+    use kefu_core::complaint::{ComplaintCommand, ComplaintIntake, ComplaintSource, Severity};
+    use kefu_core::ticket::Actor;
+    let now = kefu_server::auth::now();
+    let hour = 3_600_000;
+    let ctx = AuditCtx::operator("demo", now);
+    let scope = Scope::operator(Action::TicketWork);
+    let err = |e: kefu_server::error::ApiError| anyhow!("{}", e.message);
+    let mut opened = 0;
+    for shop in &org.shops {
+        let filter = kefu_store::TicketFilter {
+            merchant_id: Some(shop.merchant_id),
+            status: vec![TicketStatus::Open],
+            ..Default::default()
+        };
+        let open = store_tickets(state, &filter).await?;
+        let Some(agent) = shop.aftersales.first().or(shop.presales.first()) else { continue };
+        let actor = Actor::Staff { user_id: agent.user_id, role: agent.role };
+        let plans = [
+            (ComplaintSource::Customer, Severity::Serious, 20 * 60_000, 0),
+            (ComplaintSource::Customer, Severity::Normal, 3 * hour, 2),
+            (ComplaintSource::Platform, Severity::Normal, 30 * hour, 1),
+            (ComplaintSource::Regulator, Severity::Normal, 72 * hour, 1),
+        ];
+        for ((source, severity, ago, steps), t) in
+            plans.into_iter().zip(open.iter().filter(|t| t.customer_id.is_some()))
+        {
+            let received_at = kefu_core::time::Millis(now.0 - ago);
+            let day = shanghai_date(received_at)?.strftime("%Y%m%d").to_string();
+            let new = kefu_store::NewComplaint {
+                merchant_id: shop.merchant_id,
+                ticket_id: t.id,
+                customer_id: t.customer_id,
+                order_no: t.order_numbers.first().cloned(),
+                received_at,
+                day,
+            };
+            let intake = ComplaintIntake {
+                source,
+                severity,
+                received_at,
+                regulator_ref: (source == ComplaintSource::Regulator)
+                    .then(|| format!("12315{}{:04}", received_at.0 / 86_400_000, t.id % 10_000)),
+                summary: format!("{}：处理太慢，要求尽快解决并给个说法", t.subject),
+            };
+            let w =
+                kefu_server::complaints::open(state, &scope, &ctx, new, intake, &actor).await.map_err(err)?;
+            let commands = [
+                ComplaintCommand::Acknowledge { note: "已致歉并受理".into() },
+                ComplaintCommand::RecordClaim {
+                    claim: t.subject.clone(), demand: "尽快处理并补偿".into()
+                },
+            ];
+            for cmd in commands.iter().take(steps) {
+                kefu_server::complaints::change(state, &scope, &ctx, w.complaint.id, None, cmd, &actor, None)
+                    .await
+                    .map_err(err)?;
+            }
+            opened += 1;
+        }
+    }
+    println!("{opened} complaints opened on open tickets");
+    Ok(())
+}
+
+async fn store_tickets(
+    state: &kefu_server::AppState,
+    filter: &kefu_store::TicketFilter,
+) -> anyhow::Result<Vec<kefu_store::Ticket>> {
+    let page =
+        state.store.list_tickets(&Scope::operator(Action::TicketRead), filter, PageReq::first(20)).await?;
+    Ok(page.items)
+}
+
+/// The demo's tickets are history: their replies were answered and their rating invitations sent in the
+/// simulated past. Move the outbound channels' feed cursors past them, so the first start does not try
+/// to mail every old email reply (each would fail, noting it on the ticket).
+async fn settle_feeds(store: &dyn Store) -> anyhow::Result<()> {
+    let mut head = 0;
+    loop {
+        let page = store.event_feed(head, 2000).await?;
+        match page.last() {
+            Some(e) => head = e.id,
+            None => break,
+        }
+    }
+    for feed in [kefu_server::channels::email::outbound::FEED_NAME, kefu_server::channels::webhooks::FEED] {
+        store.set_cursor(feed, head).await?;
+    }
+    Ok(())
 }
 
 async fn load_org(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {

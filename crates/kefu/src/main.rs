@@ -338,8 +338,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { from } => restore(&config, &from).await,
         Command::Demo(args) => {
-            let shop_url = format!("http://{}/demo-shop/actions", config.listen_addr());
-            demo::load(open_store(&config).await?.as_ref(), args, &shop_url).await
+            // The demo shop runs inside kefu: reach it where kefu listens (loopback for 0.0.0.0 / ::).
+            let mut addr = config.listen_addr();
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let shop_url = format!("http://{addr}/demo-shop/actions");
+            demo::load(open_store(&config).await?, &config, args, &shop_url).await
         }
         Command::Keys(KeysCommand::Rotate { wait }) => rotate_keys(&config, wait).await,
         Command::Holidays(HolidaysCommand::Import { file, year }) => {

@@ -218,9 +218,39 @@ fn demo_is_loaded_once_and_the_server_starts_fast() {
             .unwrap();
         let mine = users["items"].as_array().unwrap();
         assert_eq!(mine.len(), 4, "a merchant admin sees only their merchant's staff: {users}");
+        // Each shop has complaints at different steps, two of them past their deadline (投诉分析).
+        let report: serde_json::Value = c
+            .get(format!("{}/api/v1/reports/complaints", server.1))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["analysis"]["received"], 4, "{report}");
+        assert_eq!(report["analysis"]["overdue"], 2, "{report}");
         // The web UI (or the page telling how to build it) answers at the root.
         let home = c.get(format!("{}/", server.1)).send().await.unwrap().text().await.unwrap();
         assert!(home.contains("kefu") || home.contains("客服"));
+        // The demo's email tickets are history: the outbound feed does not try to mail their old
+        // replies (each attempt would fail and note it on the ticket). The feed runs every second.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        use sqlx::{Connection, Row};
+        let db = format!("sqlite://{}", dir.path().join("kefu.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let cursor: i64 = sqlx::query("SELECT value FROM feed_cursors WHERE name = 'email.outbound'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert!(cursor > 0, "the cursor starts past the demo's events");
+        let jobs: i64 = sqlx::query("SELECT COUNT(*) FROM jobs WHERE kind = 'email.send'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(jobs, 0, "no old demo reply is sent by mail");
     });
     server.stop();
 }
