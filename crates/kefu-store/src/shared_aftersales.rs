@@ -235,94 +235,85 @@ impl StoreImpl {
     }
 }
 
+/// A merchant's own setting kept as one JSON document in a table of its own (`merchant_id` primary key):
+/// the table, its document column, and the name the audit trail and errors use.
+struct MerchantSetting {
+    table: &'static str,
+    column: &'static str,
+    what: &'static str,
+}
+
+/// 退换货规则 (`kefu_core::aftersales::rules::ReturnRules`).
+const RETURN_RULES: MerchantSetting = MerchantSetting { table: "return_rules", column: "rules", what: "return_rules" };
+/// 会员权益设置 (`kefu_core::member::MemberRights`).
+const MEMBER_RIGHTS: MerchantSetting = MerchantSetting { table: "member_rights", column: "rights", what: "member_rights" };
+
+impl StoreImpl {
+    /// The merchant's own setting, if it made one (`None` also outside the scope).
+    async fn get_merchant_setting<T: serde::de::DeserializeOwned>(&self, s: &Scope, k: MerchantSetting, merchant_id: i64) -> Result<Option<T>> {
+        if !s.sees(Some(merchant_id)) {
+            return Ok(None);
+        }
+        let r = sqlx::query(&format!("SELECT {} AS doc FROM {} WHERE merchant_id = $1", k.column, k.table))
+            .bind(merchant_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(r) = r else { return Ok(None) };
+        let text: String = r.try_get("doc")?;
+        Ok(Some(serde_json::from_str(&text).map_err(|_| corrupt(k.what, &text))?))
+    }
+
+    /// Set the merchant's setting (validated by the caller), with the audit record of before and after.
+    async fn put_merchant_setting<T: serde::Serialize + Sync>(&self, s: &Scope, ctx: &AuditCtx, k: MerchantSetting, merchant_id: i64, value: &T) -> Result<()> {
+        if !s.sees(Some(merchant_id)) {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let text = serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT id FROM merchants WHERE id = $1").bind(merchant_id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(DomainError::not_found("merchant").into());
+        }
+        let before = sqlx::query(&format!("SELECT {} AS doc FROM {} WHERE merchant_id = $1{FOR_UPDATE}", k.column, k.table))
+            .bind(merchant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<String, _>("doc"))
+            .transpose()?;
+        sqlx::query(&format!(
+            "INSERT INTO {t} (merchant_id, {c}, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (merchant_id) DO UPDATE SET {c} = $2, updated_at = $3",
+            t = k.table,
+            c = k.column
+        ))
+        .bind(merchant_id)
+        .bind(&text)
+        .bind(ctx.now.0)
+        .execute(&mut *tx)
+        .await?;
+        let entry = ctx.entry(&format!("{}.put", k.what), k.what, Some(merchant_id.to_string()), Some(merchant_id), before, Some(text));
+        append_audit_in(&mut tx, ctx.now, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl AfterSalesStore for StoreImpl {
     async fn get_return_rules(&self, s: &Scope, merchant_id: i64) -> Result<Option<ReturnRules>> {
-        if !s.sees(Some(merchant_id)) {
-            return Ok(None);
-        }
-        let r = sqlx::query("SELECT rules FROM return_rules WHERE merchant_id = $1")
-            .bind(merchant_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        let Some(r) = r else { return Ok(None) };
-        let text: String = r.try_get("rules")?;
-        Ok(Some(serde_json::from_str(&text).map_err(|_| corrupt("return rules", &text))?))
+        self.get_merchant_setting(s, RETURN_RULES, merchant_id).await
     }
 
     async fn put_return_rules(&self, s: &Scope, ctx: &AuditCtx, merchant_id: i64, rules: &ReturnRules) -> Result<()> {
-        if !s.sees(Some(merchant_id)) {
-            return Err(DomainError::not_found("merchant").into());
-        }
-        let text = serde_json::to_string(rules).map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT id FROM merchants WHERE id = $1").bind(merchant_id).fetch_optional(&mut *tx).await?;
-        if exists.is_none() {
-            return Err(DomainError::not_found("merchant").into());
-        }
-        let before = sqlx::query(&format!("SELECT rules FROM return_rules WHERE merchant_id = $1{FOR_UPDATE}"))
-            .bind(merchant_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<String, _>("rules"))
-            .transpose()?;
-        sqlx::query(
-            "INSERT INTO return_rules (merchant_id, rules, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (merchant_id) DO UPDATE SET rules = $2, updated_at = $3",
-        )
-        .bind(merchant_id)
-        .bind(&text)
-        .bind(ctx.now.0)
-        .execute(&mut *tx)
-        .await?;
-        let entry = ctx.entry("return_rules.put", "return_rules", Some(merchant_id.to_string()), Some(merchant_id), before, Some(text));
-        append_audit_in(&mut tx, ctx.now, entry).await?;
-        tx.commit().await?;
-        Ok(())
+        self.put_merchant_setting(s, ctx, RETURN_RULES, merchant_id, rules).await
     }
 
     async fn get_member_rights(&self, s: &Scope, merchant_id: i64) -> Result<Option<kefu_core::member::MemberRights>> {
-        if !s.sees(Some(merchant_id)) {
-            return Ok(None);
-        }
-        let r = sqlx::query("SELECT rights FROM member_rights WHERE merchant_id = $1")
-            .bind(merchant_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        let Some(r) = r else { return Ok(None) };
-        let text: String = r.try_get("rights")?;
-        Ok(Some(serde_json::from_str(&text).map_err(|_| corrupt("member rights", &text))?))
+        self.get_merchant_setting(s, MEMBER_RIGHTS, merchant_id).await
     }
 
     async fn put_member_rights(&self, s: &Scope, ctx: &AuditCtx, merchant_id: i64, rights: &kefu_core::member::MemberRights) -> Result<()> {
-        if !s.sees(Some(merchant_id)) {
-            return Err(DomainError::not_found("merchant").into());
-        }
-        let text = serde_json::to_string(rights).map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT id FROM merchants WHERE id = $1").bind(merchant_id).fetch_optional(&mut *tx).await?;
-        if exists.is_none() {
-            return Err(DomainError::not_found("merchant").into());
-        }
-        let before = sqlx::query(&format!("SELECT rights FROM member_rights WHERE merchant_id = $1{FOR_UPDATE}"))
-            .bind(merchant_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get::<String, _>("rights"))
-            .transpose()?;
-        sqlx::query(
-            "INSERT INTO member_rights (merchant_id, rights, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (merchant_id) DO UPDATE SET rights = $2, updated_at = $3",
-        )
-        .bind(merchant_id)
-        .bind(&text)
-        .bind(ctx.now.0)
-        .execute(&mut *tx)
-        .await?;
-        let entry = ctx.entry("member_rights.put", "member_rights", Some(merchant_id.to_string()), Some(merchant_id), before, Some(text));
-        append_audit_in(&mut tx, ctx.now, entry).await?;
-        tx.commit().await?;
-        Ok(())
+        self.put_merchant_setting(s, ctx, MEMBER_RIGHTS, merchant_id, rights).await
     }
 
     async fn all_member_rights(&self) -> Result<Vec<(i64, kefu_core::member::MemberRights)>> {

@@ -207,27 +207,15 @@ fn demo_is_loaded_once_and_the_server_starts_fast() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["user"]["role"], "merchant_admin");
         let token = body["token"].as_str().unwrap().to_string();
-        let users: serde_json::Value = c
-            .get(format!("{}/api/v1/users", server.1))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let get = |path: &str| {
+            let req = c.get(format!("{}{path}", server.1)).bearer_auth(&token);
+            async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        };
+        let users = get("/api/v1/users").await;
         let mine = users["items"].as_array().unwrap();
         assert_eq!(mine.len(), 4, "a merchant admin sees only their merchant's staff: {users}");
         // Each shop has complaints at different steps, two of them past their deadline (投诉分析).
-        let report: serde_json::Value = c
-            .get(format!("{}/api/v1/reports/complaints", server.1))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = get("/api/v1/reports/complaints").await;
         assert_eq!(report["analysis"]["received"], 4, "{report}");
         assert_eq!(report["analysis"]["overdue"], 2, "{report}");
         // The web UI (or the page telling how to build it) answers at the root.
