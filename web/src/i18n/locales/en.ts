@@ -1619,6 +1619,7 @@ const en: MessageSchema = {
       toRemedy: 'Average time to a remedy',
       toClose: 'Average time to close',
       hours: '{h} h',
+      minutes: '{m} min',
       satisfaction: 'Satisfaction at the visit (1–5)',
       visits: '{n} visits',
       disputed: 'Complaints with a refused remedy',

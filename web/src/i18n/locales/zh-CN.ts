@@ -1618,6 +1618,7 @@ const zhCN = {
       toRemedy: '平均提出方案用时',
       toClose: '平均结案用时',
       hours: '{h} 小时',
+      minutes: '{m} 分钟',
       satisfaction: '回访满意度（1–5）',
       visits: '回访 {n} 次',
       disputed: '方案被拒的投诉',
