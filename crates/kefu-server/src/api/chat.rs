@@ -680,11 +680,13 @@ async fn agent_socket(state: AppState, p: Principal, scope: Scope, display: Stri
     let (conn, mut rx) = h.add_agent(p.user_id);
     if let Ok(list) = state.store.held_chat_conversations(p.user_id).await {
         for c in list.iter().filter(|c| scope.sees(c.merchant_id)) {
+            // Before the welcome: once the agent has it, the customer's next message must find this
+            // node knowing who holds the conversation.
+            chat::held_on_connect(&state, &h, c, conn).await;
             if !send(&mut socket, &chat::agent_welcome(c)).await {
                 h.remove_agent(p.user_id, conn);
                 return;
             }
-            chat::held_on_connect(&state, &h, c, conn).await;
         }
     }
     loop {

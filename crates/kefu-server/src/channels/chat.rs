@@ -419,9 +419,9 @@ async fn conversation_changed(state: &AppState, h: &Hub, conversation: i64) {
     apply_change(state, h, &c, None).await;
 }
 
-/// An agent's socket opened and read the conversations the agent holds (and was sent their
-/// `welcome`). When this node still knows an older holder — the change's notice is on its way — the
-/// database is newer: apply it now, so the customer's next message reaches this socket.
+/// An agent's socket opened and read the conversations the agent holds; their `welcome` follows. When
+/// this node still knows an older holder — the change's notice is on its way — the database is newer:
+/// apply it now, so the customer's next message reaches this socket.
 pub async fn held_on_connect(state: &AppState, h: &Hub, c: &ChatConversation, conn: u64) {
     let fresh = ConvInfo::of(c);
     let stale = h.cached(c.id).is_some_and(|i| i.seen < fresh.seen && i.assignee_id != fresh.assignee_id);
