@@ -317,6 +317,37 @@ fn masked(c: &Customer) -> Customer {
     Customer { display_name: kefu_core::pii::mask_name(&c.display_name), ..c.clone() }
 }
 
+/// Lock row `id` of `table` (a table with `id` and `merchant_id`) for the rest of the transaction; not
+/// found (naming `what`) when it does not exist or lies outside the caller's scope.
+async fn lock_scoped_in(tx: &mut Tx<'_>, s: &Scope, table: &str, id: i64, what: &str) -> Result<()> {
+    let locked = sqlx::query(&format!(
+        "SELECT id FROM {table} WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
+    ))
+    .bind(id)
+    .bind(s.merchant_filter())
+    .fetch_optional(&mut **tx)
+    .await?;
+    match locked {
+        Some(_) => Ok(()),
+        None => Err(DomainError::not_found(what).into()),
+    }
+}
+
+/// The optimistic-concurrency check of a command: `expected` (if given) must be the record's `version`;
+/// the refusal names where the record is now (`at`, e.g. its stage).
+fn check_version(what: &str, version: i64, at: &str, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != version => Err(DomainError::conflict(
+            Some("expected_version"),
+            format!(
+                "the {what} was changed meanwhile: it is at version {version} ({at}), the request expected version {v}; reload it and try again"
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 fn enc(cipher: &crate::crypto::PiiCipher, context: &str, value: &str) -> Result<String> {
     cipher.encrypt_for(context, value).map_err(|e| StoreError::Other(format!("cannot encrypt {context}: {e}")))
 }

@@ -465,30 +465,9 @@ impl AfterSalesStore for StoreImpl {
         build: BuildCase<'_>,
     ) -> Result<CaseWrite> {
         let mut tx = self.writer.begin().await?;
-        let locked = sqlx::query(&format!(
-            "SELECT id FROM aftersales_cases WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-        ))
-        .bind(id)
-        .bind(s.merchant_filter())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if locked.is_none() {
-            return Err(DomainError::not_found("after-sales case").into());
-        }
+        lock_scoped_in(&mut tx, s, "aftersales_cases", id, "after-sales case").await?;
         let cur = case_in(&mut tx, id).await?;
-        if let Some(v) = expected_version {
-            if v != cur.version {
-                return Err(DomainError::conflict(
-                    Some("expected_version"),
-                    format!(
-                        "the after-sales case was changed meanwhile: it is at version {} ({}), the request expected version {v}; reload it and try again",
-                        cur.version,
-                        cur.status.label()
-                    ),
-                )
-                .into());
-            }
-        }
+        check_version("after-sales case", cur.version, cur.status.label(), expected_version)?;
         let change = build(&cur)?;
         if change.events.is_empty() {
             return Ok(CaseWrite { case: cur, events: Vec::new(), ticket: None });

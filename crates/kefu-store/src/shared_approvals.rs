@@ -338,16 +338,7 @@ impl ApprovalStore for StoreImpl {
             }
         };
         let mut tx = self.writer.begin().await?;
-        let locked = sqlx::query(&format!(
-            "SELECT id FROM approvals WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-        ))
-        .bind(id)
-        .bind(s.merchant_filter())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if locked.is_none() {
-            return Err(DomainError::not_found("approval").into());
-        }
+        lock_scoped_in(&mut tx, s, "approvals", id, "approval").await?;
         let cur = appr_get_in(&mut tx, id).await?;
         // A request decided already is a conflict for everyone; only a pending one asks who may decide it.
         if cur.status != ApprStatus::Pending {

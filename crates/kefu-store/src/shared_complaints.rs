@@ -259,29 +259,9 @@ impl ComplaintStore for StoreImpl {
         build: BuildComplaint<'_>,
     ) -> Result<ComplaintWrite> {
         let mut tx = self.writer.begin().await?;
-        let locked = sqlx::query(&format!(
-            "SELECT id FROM complaints WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2){FOR_UPDATE}"
-        ))
-        .bind(id)
-        .bind(s.merchant_filter())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if locked.is_none() {
-            return Err(DomainError::not_found("complaint").into());
-        }
+        lock_scoped_in(&mut tx, s, "complaints", id, "complaint").await?;
         let cur = cmp_in(&mut tx, id).await?;
-        if let Some(v) = expected_version {
-            if v != cur.version {
-                return Err(DomainError::conflict(
-                    Some("expected_version"),
-                    format!(
-                        "the complaint was changed meanwhile: it is at version {} ({}), the request expected version {v}; reload it and try again",
-                        cur.version, cur.stage_label
-                    ),
-                )
-                .into());
-            }
-        }
+        check_version("complaint", cur.version, &cur.stage_label, expected_version)?;
         let change = build(&cur, &[])?;
         if change.events.is_empty() {
             return Ok(ComplaintWrite { complaint: cur, events: Vec::new(), ticket: None });
